@@ -1,0 +1,62 @@
+"""Call the student's run_experiments three ways and record what happened.
+
+- provoked: its run_experiment tasks get a RelayHandle, so every log call they do not wait for
+  arrives late: the completeness race happens on every run, not one run in three.
+- natural: exactly the student's code; which actors it created and whether they die after it.
+- barrier: run_experiment replaced by one that records whether the experiments overlapped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from grader.checks import observe, probes
+from grader.checks.support import Outcome, call_with_deadline
+
+RELAY_DELAY = 0.15
+CALL_SECONDS = 60.0
+BARRIER_SECONDS = 10.0
+
+
+@dataclass
+class Call:
+    label: str
+    kwargs: dict
+    outcome: Outcome
+    created: list = field(default_factory=list)
+    alive_after: list = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        args = ", ".join(f"{k}={v}" for k, v in self.kwargs.items())
+        return f"run_experiments({args})"
+
+
+@dataclass
+class ExperimentRuns:
+    provoked: Call
+    natural: Call
+    barrier: Call
+    overlap: tuple[int, int]
+
+
+def _call(sub, label: str, **kwargs) -> Call:
+    before = set(observe.actors())
+    what = "run_experiments(" + ", ".join(f"{k}={v}" for k, v in kwargs.items()) + ")"
+    outcome = call_with_deadline(sub.run_experiments, timeout=CALL_SECONDS, what=what, **kwargs)
+    created = [a for a in observe.actors().values() if a.id not in before]
+    return Call(label, kwargs, outcome, created)
+
+
+def run_experiments_three_ways(sub, probe) -> ExperimentRuns:
+    student_task = sub.run_experiment._function
+    with sub.replaced("run_experiment", probes.provoking_run_experiment(student_task, probe, RELAY_DELAY)):
+        provoked = _call(sub, "provoked", n_experiments=3, n_iterations=4, delay=0.0)
+
+    natural = _call(sub, "natural", n_experiments=4, n_iterations=3, delay=0.0)
+    natural.alive_after = observe.alive_after([a.id for a in natural.created], timeout=10)
+
+    directory = sub.scratch("parallel")
+    with sub.replaced("run_experiment", probes.barrier_run_experiment(directory, 3, BARRIER_SECONDS)):
+        barrier = _call(sub, "barrier", n_experiments=3, n_iterations=2, delay=0.0)
+    return ExperimentRuns(provoked, natural, barrier, probes.overlap(directory))

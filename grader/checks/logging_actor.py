@@ -1,0 +1,214 @@
+"""Part 3 rubric: the LoggingActor exercise (tasks that hold an actor's handle)."""
+
+from __future__ import annotations
+
+import inspect
+import re
+import time
+from collections import Counter
+
+import pytest
+import ray
+
+from grader.checks import CheckFailed, check, probes
+from grader.checks.experiment_runs import RELAY_DELAY, run_experiments_three_ways
+from grader.checks.support import get, shorten, start, wait_until
+
+EXERCISE = ("LoggingActor", "run_experiment", "run_experiments")
+ORDER_RULE = ("Ray runs the calls from one caller in the order they were sent only on a plain actor: an async "
+              "actor (any `async def` method) or a threaded one (max_concurrency > 1) runs them concurrently, "
+              "in no guaranteed order.")
+
+
+@pytest.fixture(scope="module")
+def probe(sub):
+    actor = probes.Probe.remote()
+    ray.get(actor.__ray_ready__.remote(), timeout=60)
+    return actor
+
+
+@pytest.fixture(scope="module")
+def experiment_runs(sub, probe):
+    sub.require(EXERCISE)
+    return run_experiments_three_ways(sub, probe)
+
+
+def _new_logging_actor(sub):
+    actor = start("LoggingActor.remote()", sub.LoggingActor.remote)
+    get(actor.__ray_ready__.remote(), timeout=30, what="LoggingActor.__init__")
+    return actor
+
+
+def _logs_when_settled(actor, expected_total: int, timeout: float = 15.0):
+    """get_logs() once `expected_total` messages have arrived (or the deadline passed), read twice
+    0.3 s apart so that late duplicates show up too."""
+
+    def total():
+        logs = get(actor.get_logs.remote(), timeout=20, what="LoggingActor.get_logs()")
+        return sum(len(v) for v in logs.values()) >= expected_total if isinstance(logs, dict) else True
+
+    wait_until(total, timeout=timeout, interval=0.1)
+    time.sleep(0.3)
+    return get(actor.get_logs.remote(), timeout=20, what="LoggingActor.get_logs()")
+
+
+@check("logging.actor_class", "LoggingActor is a Ray actor and starts", points=1, timeout=60,
+       needs=("LoggingActor",))
+def check_actor_class(sub):
+    actor = _new_logging_actor(sub)
+    ray.kill(actor)
+
+
+@check("logging.log_and_get", "log() keeps messages per index in order; get_logs() returns them as a plain dict",
+       points=1, timeout=60, needs=("LoggingActor",))
+def check_log_and_get(sub):
+    actor = _new_logging_actor(sub)
+    sent = [(0, "a"), (1, "x"), (0, "b"), (2, "p"), (1, "y"), (0, "c")]
+    get([actor.log.remote(index, message) for index, message in sent], timeout=20, what="LoggingActor.log()")
+    expected = {0: ["a", "b", "c"], 1: ["x", "y"], 2: ["p"]}
+    logs = get(actor.get_logs.remote(), timeout=20, what="LoggingActor.get_logs()")
+    if isinstance(logs, ray.ObjectRef):
+        raise CheckFailed("get_logs() returned an ObjectRef; return the logs themselves.")
+    if type(logs) is not dict:
+        raise CheckFailed(f"get_logs() returned a {type(logs).__name__}; return a plain dict "
+                          "(for example dict(self.logs)), so that callers get plain data.")
+    if logs != expected:
+        raise CheckFailed(f"after log() calls {sent}, get_logs() returned {shorten(logs)}; expected {expected}.")
+    again = get(actor.get_logs.remote(), timeout=20, what="LoggingActor.get_logs()")
+    if again != expected:
+        raise CheckFailed(f"a second get_logs() returned {shorten(again)}; get_logs() must keep the logs, not "
+                          "clear them.")
+    ray.kill(actor)
+
+
+@check("logging.run_experiment_messages", "One run_experiment task logs its n_iterations messages under its index",
+       points=1, timeout=60, needs=("run_experiment",))
+def check_run_experiment_messages(sub, probe):
+    call = "run_experiment.remote(7, logging_actor, n_iterations=4, delay=0.01)"
+    task = start(call, sub.run_experiment.remote, 7, probe, n_iterations=4, delay=0.01)
+    get(task, timeout=30, what="the run_experiment task")
+    expected = [(7, f"On iteration {i}") for i in range(4)]
+    wait_until(lambda: len(ray.get(probe.get_records.remote(), timeout=10)) >= 4, timeout=10)
+    time.sleep(0.3)
+    records = ray.get(probe.get_records.remote(), timeout=10)
+    if Counter(records) != Counter(expected):
+        raise CheckFailed(f"{call} sent log(index, message) calls {shorten(records)}; expected exactly "
+                          f"{expected} (any order here; order is checked separately).")
+
+
+@check("logging.run_experiments_complete", "run_experiments() returns every message, on every try",
+       points=2, timeout=240, needs=EXERCISE)
+def check_run_experiments_complete(sub, experiment_runs):
+    for call in (experiment_runs.provoked, experiment_runs.natural):
+        outcome, kwargs = call.outcome, call.kwargs
+        if outcome.timed_out:
+            raise CheckFailed(f"{call.text} did not return within 60 s.")
+        if outcome.error:
+            raise CheckFailed(f"{outcome.error}.")
+        logs = outcome.value
+        if isinstance(logs, ray.ObjectRef):
+            raise CheckFailed(f"{call.text} returned an ObjectRef; use ray.get(...) to return the logs themselves.")
+        if not isinstance(logs, dict):
+            raise CheckFailed(f"{call.text} returned a {type(logs).__name__}; expected the dict of logs.")
+        n, k = kwargs["n_experiments"], kwargs["n_iterations"]
+        counts = {index: len(messages) for index, messages in logs.items() if isinstance(messages, list)}
+        complete = len(counts) == n and all(c >= k for c in counts.values())
+        if not complete:
+            late = (f" Here, log calls that a task did not wait for were delivered {RELAY_DELAY:g} s late, as Ray "
+                    "is free to do." if call.label == "provoked" else "")
+            raise CheckFailed(
+                f"{call.text} returned {sum(counts.values())} of {n * k} messages "
+                f"(per experiment: {counts}). The driver's get_logs() is a different caller from the tasks, so Ray "
+                "does not order it after their log() calls: ray.get on the tasks does not mean their messages have "
+                "arrived. Make each run_experiment wait for its own log calls (keep the refs and ray.get them), "
+                f"or wait in run_experiments until every message is there; sleeping is not waiting.{late}")
+
+
+@check("logging.ordering_per_worker", "Messages from each experiment arrive in order, no duplicates or strays",
+       points=1, timeout=120, needs=EXERCISE)
+def check_ordering_per_worker(sub):
+    actor_class = sub.LoggingActor.__ray_actor_class__
+    async_methods = [name for name, member in inspect.getmembers(actor_class)
+                     if inspect.iscoroutinefunction(member) or inspect.isasyncgenfunction(member)]
+    if async_methods:
+        raise CheckFailed(f"LoggingActor has async methods ({', '.join(async_methods)}). {ORDER_RULE}")
+    concurrency = (getattr(sub.LoggingActor, "_default_options", None) or {}).get("max_concurrency") or 1
+    if concurrency > 1:
+        raise CheckFailed(f"LoggingActor is declared with max_concurrency={concurrency}. {ORDER_RULE}")
+    experiments, iterations = 6, 15
+    actor = _new_logging_actor(sub)
+    tasks = [start("run_experiment.remote(...)", sub.run_experiment.remote, i, actor, n_iterations=iterations,
+                   delay=0.0) for i in range(experiments)]
+    get(tasks, timeout=60, what="the run_experiment tasks")
+    logs = _logs_when_settled(actor, experiments * iterations)
+    ray.kill(actor)
+    if not isinstance(logs, dict):
+        raise CheckFailed(f"get_logs() returned a {type(logs).__name__}; expected a dict.")
+    strays = sorted(set(logs) - set(range(experiments)), key=repr)
+    if strays:
+        raise CheckFailed(f"with experiments 0..{experiments - 1} logging, get_logs() also had the keys {strays}.")
+    for index in range(experiments):
+        numbers = [_iteration(m) for m in logs.get(index, [])]
+        problem = _order_problem(numbers, iterations)
+        if problem:
+            raise CheckFailed(f"{experiments} experiments of {iterations} messages each ran at once; the messages "
+                              f"of experiment {index} arrived as iterations {_short_list(numbers)}: {problem}.")
+
+
+def _iteration(message):
+    match = re.search(r"(\d+)\D*$", str(message))
+    return int(match.group(1)) if match else message
+
+
+def _short_list(values, limit: int = 20) -> str:
+    text = ", ".join(map(str, values[:limit]))
+    return text + (", ..." if len(values) > limit else "")
+
+
+def _order_problem(numbers: list, iterations: int) -> str:
+    counts = Counter(numbers)
+    duplicates = sorted(n for n, c in counts.items() if c > 1 and isinstance(n, int))
+    if duplicates:
+        return f"iterations {duplicates[:5]} arrived more than once"
+    strays = [n for n in numbers if not isinstance(n, int) or not 0 <= n < iterations]
+    if strays:
+        return f"unexpected messages {strays[:3]}"
+    if len(numbers) < iterations:
+        return f"{iterations - len(numbers)} messages never arrived"
+    for position, (a, b) in enumerate(zip(numbers, numbers[1:])):
+        if b < a:
+            return f"{b} came after {a}. {ORDER_RULE}"
+    return ""
+
+
+@check("logging.parallel", "run_experiments() runs the experiments in parallel", points=1, timeout=240,
+       needs=EXERCISE)
+def check_parallel(sub, experiment_runs):
+    call = experiment_runs.barrier
+    if call.outcome.timed_out:
+        raise CheckFailed(f"{call.text} did not return within 60 s.")
+    if call.outcome.error:
+        raise CheckFailed(f"{call.outcome.error}.")
+    overlapping, started = experiment_runs.overlap
+    if started < 3:
+        raise CheckFailed(f"{call.text} started {started} run_experiment task(s); expected 3.")
+    if overlapping < 3:
+        raise CheckFailed(
+            f"{call.text} ran its experiments one after another: only {overlapping} had started when the first "
+            "one finished. Launch every task first, then ray.get the list of refs once: a ray.get inside the "
+            "launching loop waits for each experiment before starting the next.")
+
+
+@check("logging.no_leaks", "run_experiments() leaves no actor alive", points=1, timeout=240, hidden=True,
+       needs=EXERCISE)
+def check_no_leaks(sub, experiment_runs):
+    call = experiment_runs.natural
+    if call.outcome.timed_out:
+        raise CheckFailed(f"{call.text} did not return within 60 s, so its clean-up could not be checked.")
+    if call.outcome.error:
+        raise CheckFailed(f"{call.outcome.error}.")
+    if call.alive_after:
+        kinds = ", ".join(sorted({a.class_name + (" (detached)" if a.detached else "") for a in call.alive_after}))
+        raise CheckFailed(f"10 s after {call.text} returned, {len(call.alive_after)} actor(s) it created were still "
+                          f"alive: {kinds}. Do not keep the LoggingActor in a global or make it detached; "
+                          "ray.kill it once you have its logs.")

@@ -1,0 +1,43 @@
+"""The bundled sample class: the reference, the untouched stub, and typical mistakes.
+
+A mistake is the reference solution with one definition replaced (mistakes/*.py holds only the
+replacement, under a docstring that names the checks it must fail); `build_class` writes each
+as a complete submission, as a student would hand it in.
+"""
+
+from __future__ import annotations
+
+import ast
+import shutil
+from pathlib import Path
+
+from grader.course_files import notebook_code, solution_notebook, student_notebook
+
+MISTAKES = Path(__file__).resolve().parent / "mistakes"
+
+
+def compose(reference: str, override: str) -> str:
+    """The reference code with the override's definitions appended (later definitions win)."""
+    return reference.rstrip() + "\n\n\n# ---- changed by this submission ----\n" + override
+
+
+def expected_failures(source: str) -> set[str]:
+    """Check ids listed in the override's docstring after 'Fails:' (one per line or comma separated)."""
+    doc = ast.get_docstring(ast.parse(source)) or ""
+    _, _, tail = doc.partition("Fails:")
+    return {word.strip(" ,.") for word in tail.replace(",", " ").split() if "." in word}
+
+
+def build_class(target: Path, *, mistakes=None) -> Path:
+    """Write the sample class into target/<student>/actor_tree.(ipynb|py); return target."""
+    target = Path(target)
+    target.mkdir(parents=True, exist_ok=True)
+    for student, notebook in (("reference", solution_notebook()), ("untouched-stub", student_notebook())):
+        (target / student).mkdir(exist_ok=True)
+        shutil.copyfile(notebook, target / student / "actor_tree.ipynb")
+    reference = notebook_code(solution_notebook())
+    for override in sorted(MISTAKES.glob("*.py")) if mistakes is None else mistakes:
+        folder = target / override.stem.replace("_", "-")
+        folder.mkdir(exist_ok=True)
+        (folder / "actor_tree.py").write_text(compose(reference, override.read_text()))
+    return target

@@ -1,0 +1,102 @@
+"""Find the submissions behind the paths a user gave: a notebook or .py file, a folder holding
+one (nbgrader's submitted/<student>/<assignment>/), or a class folder of such folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from grader.records import Submission
+
+ASSIGNMENT = "actor_tree"
+PREFERRED = f"{ASSIGNMENT}.ipynb"
+SUFFIXES = (".ipynb", ".py")
+
+
+class UsageError(ValueError):
+    """A path that does not exist or cannot hold a submission: the command exits 2."""
+
+
+def discover(paths) -> list[Submission]:
+    found: list[Submission] = []
+    for given in paths:
+        path = Path(given)
+        if not path.exists():
+            raise UsageError(f"{given}: no such file or folder")
+        if path.is_file():
+            if path.suffix not in SUFFIXES:
+                raise UsageError(f"{given}: not a notebook (.ipynb) or Python file (.py)")
+            found.append(Submission(str(path), _student_of_file(path), str(given)))
+        elif _gradable_files(path):
+            found.append(_from_folder(path, _student_of_folder(path), str(given)))
+        else:
+            found.extend(_class(path, str(given)))
+    return _unique_students(found)
+
+
+def _visible(path: Path) -> bool:
+    return not path.name.startswith((".", "__"))
+
+
+def _gradable_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in SUFFIXES and _visible(p))
+
+
+def _student_of_file(path: Path) -> str:
+    return _student_of_folder(path.parent) if path.stem == ASSIGNMENT else path.stem
+
+
+def _student_of_folder(folder: Path) -> str:
+    folder = folder.resolve()
+    return folder.parent.name if folder.name == ASSIGNMENT else folder.name
+
+
+def _from_folder(folder: Path, student: str, shown: str) -> Submission:
+    files = _gradable_files(folder)
+    notebooks = [p for p in files if p.suffix == ".ipynb"]
+    scripts = [p for p in files if p.suffix == ".py"]
+    for choice in ([p for p in files if p.name == PREFERRED], notebooks, scripts):
+        if len(choice) == 1:
+            return Submission(str(choice[0]), student, str(Path(shown) / choice[0].name))
+        if len(choice) > 1:
+            names = ", ".join(p.name for p in choice)
+            return Submission(str(folder), student, shown, problem=(
+                f"{folder} holds several candidates ({names}); rename the one to grade to {PREFERRED} "
+                "(or remove the others) and grade again."))
+    return Submission(str(folder), student, shown, problem=f"{folder} holds no notebook (.ipynb) or .py file.")
+
+
+def _class(folder: Path, shown: str) -> list[Submission]:
+    """Each sub-folder is a student: their files directly, or in an assignment sub-folder."""
+    found = []
+    for student_folder in sorted(p for p in folder.iterdir() if p.is_dir() and _visible(p)):
+        student_shown = str(Path(shown) / student_folder.name)
+        if _gradable_files(student_folder):
+            found.append(_from_folder(student_folder, _student_of_folder(student_folder), student_shown))
+            continue
+        inner = sorted(p for p in student_folder.iterdir() if p.is_dir() and _visible(p))
+        with_files = [p for p in inner if _gradable_files(p)]
+        preferred = [p for p in with_files if p.name == ASSIGNMENT] or with_files
+        if len(preferred) == 1:
+            found.append(_from_folder(preferred[0], student_folder.name,
+                                      str(Path(student_shown) / preferred[0].name)))
+        else:
+            why = ("holds no notebook or .py file" if not preferred else
+                   f"holds several assignment folders ({', '.join(p.name for p in preferred)})")
+            found.append(Submission(str(student_folder), student_folder.name, student_shown,
+                                    problem=f"{student_folder} {why}."))
+    if not found:
+        raise UsageError(f"{shown}: no submissions found (no .ipynb or .py file, and no student folders)")
+    return found
+
+
+def _unique_students(found: list[Submission]) -> list[Submission]:
+    seen: dict[str, int] = {}
+    unique = []
+    for submission in found:
+        count = seen.get(submission.student, 0)
+        seen[submission.student] = count + 1
+        if count:
+            submission = Submission(submission.path, f"{submission.student}-{count + 1}", submission.shown_as,
+                                    submission.problem)
+        unique.append(submission)
+    return unique

@@ -1,0 +1,95 @@
+"""`grade()`: the one function behind the `grade` command. It never raises for a submission:
+whatever happens to one student, every other is graded and every report has every check."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from grader import __version__
+from grader.checks import all_specs
+from grader.discovery import discover
+from grader.records import CheckResult, Report, Submission
+from grader.runtime.isolation import grade_isolated
+
+
+def grade(paths, *, jobs: int = 1, wall_seconds: float = 600.0, results_dir=None, only=(),
+          progress=None) -> list[Report]:
+    """Grade every submission found under `paths`; reports come back in discovery order.
+
+    results_dir: if given, each report is saved there as it is finished, and a rerun reuses the
+    reports of unchanged submissions: a run that died halfway finishes the rest.
+    progress: called as progress(done, total, report) after each submission.
+    """
+    submissions = discover(paths)
+    only = tuple(only)
+    results = Path(results_dir) if results_dir else None
+    if results:
+        results.mkdir(parents=True, exist_ok=True)
+    done = 0
+
+    def one(submission: Submission) -> Report:
+        nonlocal done
+        report = _cached(results, submission, only) if results else None
+        if report is None:
+            report = _grade_safely(submission, wall_seconds, only)
+            if results:
+                _save(results, submission, only, report)
+        done += 1
+        if progress:
+            progress(done, len(submissions), report)
+        return report
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return list(pool.map(one, submissions))
+
+
+def _grade_safely(submission: Submission, wall_seconds: float, only) -> Report:
+    try:
+        return grade_isolated(submission, wall_seconds=wall_seconds, only=only)
+    except Exception:  # a grader bug must cost this student a clear result, not the batch
+        staff = traceback.format_exc()
+        checks = tuple(CheckResult.failed(s, "The grader failed on this submission; your instructor has the "
+                                             "details.") for s in all_specs() if not only or s.id in only)
+        return Report(submission.shown_as, submission.student, checks, flags=("grader error",), staff_log=staff)
+
+
+def _fingerprint(submission: Submission, only) -> str:
+    digest = hashlib.sha256(f"{__version__}|{','.join(only)}|".encode())
+    path = Path(submission.path)
+    if path.is_file():
+        digest.update(path.read_bytes())
+    else:
+        digest.update(submission.problem.encode())
+    return digest.hexdigest()
+
+
+def _cache_path(results: Path, submission: Submission) -> Path:
+    return results / f"{submission.student}.json"
+
+
+def _cached(results: Path, submission: Submission, only) -> Report | None:
+    try:
+        saved = json.loads(_cache_path(results, submission).read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    if saved.get("fingerprint") != _fingerprint(submission, only):
+        return None
+    return Report.from_json(saved["report"])
+
+
+def _save(results: Path, submission: Submission, only, report: Report) -> None:
+    """Write atomically: a killed run leaves the old file or the new one, never half of one."""
+    data = {"fingerprint": _fingerprint(submission, only), "report": report.to_json(),
+            "staff_log": report.staff_log}
+    handle, temporary = tempfile.mkstemp(dir=results, prefix=".tmp-", suffix=".json")
+    with os.fdopen(handle, "w") as out:
+        json.dump(data, out, indent=1)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temporary, _cache_path(results, submission))

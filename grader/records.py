@@ -1,0 +1,125 @@
+"""Plain, immutable records that flow one way: spec -> result -> report -> renderers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+PASSED = "passed"
+FAILED = "failed"
+VISIBLE = "visible"
+HIDDEN = "hidden"
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """One line of the rubric."""
+
+    id: str
+    """Stable id from the contract, e.g. ``logging.parallel``."""
+    name: str
+    """One sentence a student understands."""
+    points: float
+    """Points earned when the check passes (all or nothing)."""
+    visibility: str = VISIBLE
+    """``visible``: students see the feedback; ``hidden``: they see the points only."""
+    timeout: float = 60.0
+    """Seconds the whole check may take, fixtures included."""
+    needs: tuple[str, ...] = ()
+    """Submission names the check uses; a shape problem in one of them fails the check at once."""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What one check found for one submission."""
+
+    id: str
+    name: str
+    score: float
+    max_score: float
+    status: str
+    visibility: str
+    feedback: str = ""
+    seconds: float = 0.0
+
+    @classmethod
+    def failed(cls, spec: CheckSpec, feedback: str, seconds: float = 0.0) -> "CheckResult":
+        return cls(spec.id, spec.name, 0.0, spec.points, FAILED, spec.visibility, feedback, seconds)
+
+    @classmethod
+    def passed(cls, spec: CheckSpec, seconds: float = 0.0) -> "CheckResult":
+        return cls(spec.id, spec.name, spec.points, spec.points, PASSED, spec.visibility, "", seconds)
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "score": self.score,
+            "max_score": self.max_score,
+            "status": self.status,
+            "visibility": self.visibility,
+            "feedback": self.feedback,
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    """The grade of one submission. Scores are derived from the checks, never stored twice."""
+
+    submission: str
+    """The path as the user gave it (or as found inside a class folder)."""
+    student: str
+    checks: tuple[CheckResult, ...]
+    flags: tuple[str, ...] = ()
+    """Integrity warnings for the instructor (tampering, limits hit, ...)."""
+    notes: tuple[str, ...] = ()
+    """Things the student should know that are not a check (ignored ray.init, skipped cells, ...)."""
+    problem: str = ""
+    """Set when the submission could not be used at all (not a notebook, nothing to grade ...)."""
+    staff_log: str = ""
+    """Grader-side diagnostics (tracebacks, process output tails); never shown to students."""
+    seconds: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return round(sum(c.score for c in self.checks), 4)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(c.max_score for c in self.checks), 4)
+
+    def to_json(self) -> dict:
+        out = {
+            "submission": self.submission,
+            "student": self.student,
+            "score": self.score,
+            "max_score": self.max_score,
+            "checks": [c.to_json() for c in self.checks],
+            "flags": list(self.flags),
+            "notes": list(self.notes),
+            "seconds": round(self.seconds, 1),
+        }
+        if self.problem:
+            out["problem"] = self.problem
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Report":
+        checks = tuple(CheckResult(**{k: c[k] for k in ("id", "name", "score", "max_score", "status", "visibility",
+                                                        "feedback")}) for c in data["checks"])
+        return cls(submission=data["submission"], student=data.get("student", ""), checks=checks,
+                   flags=tuple(data.get("flags", ())), notes=tuple(data.get("notes", ())),
+                   problem=data.get("problem", ""), seconds=data.get("seconds", 0.0))
+
+
+@dataclass(frozen=True)
+class Submission:
+    """Where one student's work is, before anything is run."""
+
+    path: str
+    """The file to grade (notebook or .py), or the folder when no file could be chosen."""
+    student: str
+    shown_as: str
+    """How reports name it: the path as given by the user."""
+    problem: str = ""
+    """Set when discovery already knows this cannot be graded (e.g. an empty folder)."""
+    extra: dict = field(default_factory=dict, compare=False)

@@ -1,0 +1,1 @@
+"""Renderers: reports in, text out. Rendering never runs anything."""

@@ -1,0 +1,32 @@
+"""Machine-readable renderings: the contract's JSON, and a CSV with one row per student."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from grader.records import Report
+
+
+def to_json(reports: list[Report], *, single: bool) -> str:
+    """One report object for one submission given as such; {"submissions": [...]} otherwise."""
+    if single and len(reports) == 1:
+        return json.dumps(reports[0].to_json(), indent=2)
+    return json.dumps({"submissions": [r.to_json() for r in reports]}, indent=2)
+
+
+def to_csv(reports: list[Report]) -> str:
+    check_ids = []
+    for report in reports:
+        for check in report.checks:
+            if check.id not in check_ids:
+                check_ids.append(check.id)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["student", "submission", *check_ids, "score", "max_score", "flags"])
+    for report in reports:
+        scores = {c.id: c.score for c in report.checks}
+        writer.writerow([report.student, report.submission, *(f"{scores.get(i, 0):g}" for i in check_ids),
+                         f"{report.score:g}", f"{report.max_score:g}", "; ".join(report.flags)])
+    return out.getvalue()

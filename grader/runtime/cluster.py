@@ -1,0 +1,153 @@
+"""One local Ray head, started for one submission and stopped by pid.
+
+Never `ray stop` (it kills every Ray process on the machine) and never address="auto"
+(it finds other people's clusters): this head has its own ports on 127.0.0.1 and its
+own temp dir, and everything it started is found again by that temp dir and killed by pid.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+from grader.runtime import FAST_IMPORT_DIR
+
+READY_LINE = "Ray runtime started"
+
+
+class HeadStartError(RuntimeError):
+    """The Ray head did not come up; the message carries the end of its log."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def grading_environment(base: dict | None = None) -> dict:
+    """Environment for every process of a grading run (head, its workers, the driver)."""
+    env = dict(os.environ if base is None else base)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(FAST_IMPORT_DIR), env.get("PYTHONPATH", "")) if p)
+    # One auth mode everywhere, or drivers fail with "Missing authorization header".
+    env["RAY_AUTH_MODE"] = "disabled"
+    env["RAY_USAGE_STATS_ENABLED"] = "0"
+    # Bounded log files: a submission that prints without end must not fill the disk.
+    env["RAY_ROTATION_MAX_BYTES"] = str(8 * 1024 * 1024)
+    env["RAY_ROTATION_BACKUP_COUNT"] = "1"
+    env.pop("RAY_ADDRESS", None)
+    return env
+
+
+class RayHead:
+    """`with RayHead(workdir) as head:` gives `head.address`; leaving stops every process it started."""
+
+    def __init__(self, workdir: Path, *, num_cpus: int = 8, object_store_mb: int = 100,
+                 start_timeout: float = 90.0):
+        self.workdir = Path(workdir)
+        self.temp_dir = self.workdir / "ray"
+        self.log_path = self.workdir / "ray-head.log"
+        self.num_cpus = num_cpus
+        self.object_store_mb = object_store_mb
+        self.start_timeout = start_timeout
+        self.process: subprocess.Popen | None = None
+        self.address = ""
+        self.started_seconds = 0.0
+
+    def __enter__(self) -> "RayHead":
+        started = time.monotonic()
+        last_error: Exception | None = None
+        for _attempt in range(3):  # a free port can be taken by someone else before Ray binds it
+            try:
+                self._start()
+                self.started_seconds = time.monotonic() - started
+                return self
+            except HeadStartError as error:
+                last_error = error
+                self.stop()
+        raise last_error  # type: ignore[misc]
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def _start(self) -> None:
+        self.temp_dir.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        command = [
+            sys.executable, "-m", "ray.scripts.scripts", "start", "--head", "--block",
+            f"--port={port}", "--node-ip-address=127.0.0.1", f"--num-cpus={self.num_cpus}",
+            "--include-dashboard=false", f"--dashboard-port={free_port()}",
+            f"--temp-dir={self.temp_dir}", f"--object-store-memory={self.object_store_mb * 1024 * 1024}",
+            "--disable-usage-stats",
+        ]
+        log = open(self.log_path, "ab")
+        try:
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                            env=grading_environment(), start_new_session=True, cwd=self.workdir)
+        finally:
+            log.close()
+        deadline = time.monotonic() + self.start_timeout
+        while time.monotonic() < deadline:
+            if READY_LINE in self._log_text():
+                self.address = f"127.0.0.1:{port}"
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise HeadStartError(f"the Ray head did not start within {self.start_timeout:.0f} s:\n{self._log_text()[-2000:]}")
+
+    def _log_text(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def own_processes(self) -> list[psutil.Process]:
+        """The head, its descendants, and any process whose command line names our temp dir."""
+        found: dict[int, psutil.Process] = {}
+        if self.process is not None:
+            try:
+                head = psutil.Process(self.process.pid)
+                found[head.pid] = head
+                for child in head.children(recursive=True):
+                    found[child.pid] = child
+            except psutil.NoSuchProcess:
+                pass
+        marker = str(self.temp_dir)
+        for proc in psutil.process_iter(["pid", "cmdline"]):
+            try:
+                if any(marker in part for part in (proc.info["cmdline"] or ())):
+                    found.setdefault(proc.pid, proc)
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+        found.pop(os.getpid(), None)
+        return list(found.values())
+
+    def stop(self, grace: float = 8.0) -> None:
+        """SIGTERM the head (it stops its cluster), then SIGKILL whatever of ours is left."""
+        if self.process is None:
+            return
+        survivors = self.own_processes()
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(grace)
+            except subprocess.TimeoutExpired:
+                pass
+        survivors = [p for p in survivors if p.is_running()] + self.own_processes()
+        for proc in survivors:
+            try:
+                proc.kill()
+            except psutil.NoSuchProcess:
+                pass
+        psutil.wait_procs(survivors, timeout=5)
+        if self.process.poll() is None:
+            self.process.wait(5)
+        self.process = None

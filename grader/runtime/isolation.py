@@ -1,0 +1,163 @@
+"""Grade one submission in processes of its own: a fresh Ray head and a grading process with a
+wall-clock limit. Whatever the submission does (hang, crash, os._exit, detached actors, a flood
+of output), this returns a Report with every check, and leaves no process or folder behind."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from grader.checks import all_specs
+from grader.records import CheckResult, Report, Submission
+from grader.runtime.cluster import HeadStartError, RayHead, grading_environment
+from grader.session import journal as journal_file
+
+OUTPUT_KEEP_BYTES = 16 * 1024
+
+
+class BoundedOutput:
+    """Drains a pipe, keeping only its first and last bytes: a flood of output costs no memory."""
+
+    def __init__(self, stream):
+        self.head = bytearray()
+        self.tail = bytearray()
+        self.total = 0
+        self._thread = threading.Thread(target=self._drain, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _drain(self, stream) -> None:
+        for chunk in iter(lambda: stream.read(65536), b""):
+            self.total += len(chunk)
+            if len(self.head) < OUTPUT_KEEP_BYTES:
+                self.head += chunk[: OUTPUT_KEEP_BYTES - len(self.head)]
+            self.tail = (self.tail + chunk)[-OUTPUT_KEEP_BYTES:]
+
+    def text(self) -> str:
+        self._thread.join(5)
+        if self.total <= OUTPUT_KEEP_BYTES:
+            return bytes(self.head).decode("utf-8", "replace")
+        return (bytes(self.head).decode("utf-8", "replace") + f"\n... [{self.total:,} bytes in all] ...\n"
+                + bytes(self.tail).decode("utf-8", "replace"))
+
+
+def grade_isolated(submission: Submission, *, wall_seconds: float = 600.0, only: tuple[str, ...] = ()) -> Report:
+    started = time.monotonic()
+    specs = [s for s in all_specs() if not only or s.id in only]
+    if submission.problem:
+        return _report(submission, specs, [], problem=submission.problem, seconds=0.0)
+    workdir = Path(tempfile.mkdtemp(prefix="grade-"))
+    try:
+        try:
+            with RayHead(workdir) as head:
+                events, staff = _run_grading_process(submission, head.address, workdir, wall_seconds, only)
+        except HeadStartError as error:
+            return _report(submission, specs, [], staff=str(error), seconds=time.monotonic() - started,
+                           grader_failure="the grader could not start Ray for this submission")
+        return _report(submission, specs, events, staff=staff, seconds=time.monotonic() - started,
+                       wall_seconds=wall_seconds)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _run_grading_process(submission: Submission, address: str, workdir: Path, wall_seconds: float,
+                         only: tuple[str, ...]) -> tuple[list[dict], str]:
+    journal = workdir / "journal.jsonl"
+    scratch = workdir / "scratch"
+    scratch.mkdir()
+    env = grading_environment()
+    env["ACTOR_TREE_GRADING"] = "1"
+    env["PYTHONUNBUFFERED"] = "1"
+    command = [sys.executable, "-m", "grader.session", "--address", address, "--journal", str(journal),
+               "--scratch", str(scratch), str(Path(submission.path).resolve())]
+    for check_id in only:
+        command[-1:-1] = ["--only", check_id]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                               env=env, cwd=scratch, start_new_session=True)
+    output = BoundedOutput(process.stdout)
+    timed_out = False
+    try:
+        process.wait(wall_seconds)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+    finally:
+        _kill_group(process)
+    staff = output.text()
+    events = journal_file.read(journal)
+    if timed_out:
+        events.append({"event": "wall_clock", "seconds": wall_seconds})
+    elif process.returncode not in (0, None) and not any(e["event"] == "finished" for e in events):
+        events.append({"event": "died", "returncode": process.returncode})
+    return events, staff
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    """The grading process runs in its own session: end it and anything it spawned, by its pid's group."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+def _report(submission: Submission, specs, events: list[dict], *, staff: str = "", seconds: float,
+            problem: str = "", grader_failure: str = "", wall_seconds: float = 0.0) -> Report:
+    by_id = {}
+    notes: list[str] = []
+    flags: list[str] = []
+    running = None
+    for event in events:
+        kind = event.get("event")
+        if kind == "loaded":
+            problem = problem or event.get("problem", "")
+            notes.extend(event.get("notes", []))
+            flags.extend(event.get("flags", []))
+        elif kind == "started":
+            running = event.get("id")
+        elif kind == "result":
+            result = CheckResult(**event["result"])
+            by_id[result.id] = result
+            running = None
+            if event.get("staff"):
+                staff += f"\n[{result.id}]\n{event['staff']}"
+        elif kind == "crashed":
+            grader_failure = grader_failure or "the grading process failed"
+            staff += "\n" + event.get("staff", "")
+    stop = _why_stopped(events, wall_seconds, grader_failure)
+    results = []
+    for spec in specs:
+        if spec.id in by_id:
+            results.append(by_id[spec.id])
+        elif problem:
+            results.append(CheckResult.failed(spec, f"Not graded: {problem}"))
+        elif spec.id == running and stop:
+            results.append(CheckResult.failed(spec, f"This check was running when {stop}."))
+        else:
+            results.append(CheckResult.failed(spec, f"Not run: {stop or 'the grading process ended early'}."))
+    if stop and "wall-clock" in stop:
+        flags.append(f"Grading was stopped by the wall-clock limit ({wall_seconds:g} s).")
+    return Report(submission=submission.shown_as, student=submission.student, checks=tuple(results),
+                  flags=tuple(dict.fromkeys(flags)), notes=tuple(dict.fromkeys(notes)), problem=problem,
+                  staff_log=staff.strip(), seconds=seconds)
+
+
+def _why_stopped(events: list[dict], wall_seconds: float, grader_failure: str) -> str:
+    for event in events:
+        if event.get("event") == "wall_clock":
+            return (f"grading hit its wall-clock limit of {event['seconds']:g} s and was stopped "
+                    "(something in the submission never returned)")
+        if event.get("event") == "died":
+            return (f"the grading process ended abruptly (exit status {event['returncode']}): the submission's "
+                    "code may have called os._exit() or crashed the interpreter")
+    if grader_failure:
+        return f"{grader_failure}; please tell your instructor"
+    return ""

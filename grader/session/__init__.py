@@ -1,0 +1,1 @@
+"""Code that runs inside the grading process of one submission (a Ray driver)."""

@@ -1,0 +1,74 @@
+"""The grading process of one submission: `python -m grader.session --address ... SUBMISSION`.
+
+Started by grader.runtime.isolation with a wall-clock limit; it connects to the Ray head
+started for this submission, loads the student's definitions, checks their shape, and runs the
+checks under pytest. Everything it learns goes to the journal as it happens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import logging
+import os
+import sys
+import traceback
+from pathlib import Path
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m grader.session")
+    parser.add_argument("--address", required=True)
+    parser.add_argument("--journal", required=True, type=Path)
+    parser.add_argument("--scratch", required=True, type=Path)
+    parser.add_argument("--only", action="append", default=[], help="run only these check ids")
+    parser.add_argument("submission", type=Path)
+    args = parser.parse_args(argv)
+
+    from grader.session.journal import Journal
+
+    journal = Journal(args.journal)
+    try:
+        grade_here(args, journal)
+    except BaseException:  # the journal must say why, whatever happened
+        journal.crashed(traceback.format_exc()[-6000:])
+    finally:
+        journal.finished()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # Student threads (non-daemon, blocked in ray.get) must not keep this process alive.
+        os._exit(0)
+
+
+def grade_here(args, journal) -> None:
+    import pytest
+    import ray
+
+    from grader.checks import CHECK_MODULES
+    from grader.session.context import Grading
+    from grader.session.loader import load
+    from grader.session.plugin import GradingPlugin
+    from grader.session.runtime_guard import keep_grader_runtime
+    from grader.session.shape import inspect_shape
+
+    ray.init(address=args.address, logging_level=logging.ERROR, log_to_driver=False)
+    notes: dict[str, None] = {}
+    keep_grader_runtime(notes)
+    os.chdir(args.scratch)
+
+    loaded = load(args.submission)
+    shape = inspect_shape(loaded.module.__dict__, loaded.failures) if loaded.module else {}
+    journal.loaded(loaded.problem, loaded.notes + list(notes), [])
+
+    grading = Grading(loaded.module, shape, loaded.problem, args.scratch / "checks")
+    check_files = [importlib.util.find_spec(name).origin for name in CHECK_MODULES]
+    pytest_args = ["-q", "-s", "-p", "no:cacheprovider", "-p", "no:logging", "-c", os.devnull,
+                   "--rootdir", str(args.scratch), "-o", "python_files=*.py", "-o", "python_functions=check_*",
+                   *check_files]
+    from grader.session import plugin
+
+    pytest.main(pytest_args, plugins=[plugin, GradingPlugin(grading, journal, args.only)])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""`sub`, the object every check receives: the student's definitions plus what the grader
+knows about their shape, a scratch folder, and a safe way to swap a global for one check."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import tempfile
+import types
+from pathlib import Path
+
+from grader.checks import CheckFailed
+
+
+class Grading:
+    def __init__(self, module: types.ModuleType | None, shape_problems: dict[str, str], problem: str,
+                 scratch_root: Path):
+        self.module = module
+        self.shape_problems = shape_problems
+        self.problem = problem
+        self.scratch_root = Path(scratch_root)
+        self._counter = itertools.count(1)
+
+    def __getattr__(self, name):
+        module = self.__dict__.get("module")
+        if module is not None and hasattr(module, name):
+            return getattr(module, name)
+        raise AttributeError(name)
+
+    def require(self, names) -> None:
+        """Fail the check at once, with the precise shape message, if it cannot run."""
+        if self.problem:
+            raise CheckFailed(f"Not graded: {self.problem}")
+        messages = [self.shape_problems[n] for n in names if n in self.shape_problems]
+        if messages:
+            raise CheckFailed(" ".join(dict.fromkeys(messages)))
+
+    def scratch(self, label: str) -> str:
+        """A new empty folder shared with the Ray workers (same machine)."""
+        self.scratch_root.mkdir(parents=True, exist_ok=True)
+        return tempfile.mkdtemp(prefix=f"{next(self._counter):02d}-{label}-", dir=self.scratch_root)
+
+    @contextlib.contextmanager
+    def replaced(self, name: str, value):
+        """Swap one of the student's globals (e.g. run_experiment) for the duration of a block."""
+        namespace = self.module.__dict__
+        original = namespace[name]
+        namespace[name] = value
+        try:
+            yield original
+        finally:
+            namespace[name] = original

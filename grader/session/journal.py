@@ -1,0 +1,51 @@
+"""The results file of one grading process: one JSON object per line, flushed as each event
+happens, so whatever was graded before a crash or a kill survives it."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+
+from grader.records import CheckResult
+
+
+class Journal:
+    def __init__(self, path: Path):
+        self._file = open(path, "a", encoding="utf-8")
+
+    def _write(self, event: dict) -> None:
+        self._file.write(json.dumps(event) + "\n")
+        self._file.flush()
+        os.fsync(self._file.fileno())
+
+    def loaded(self, problem: str, notes: list[str], flags: list[str]) -> None:
+        self._write({"event": "loaded", "problem": problem, "notes": notes, "flags": flags})
+
+    def started(self, check_id: str) -> None:
+        self._write({"event": "started", "id": check_id})
+
+    def result(self, result: CheckResult, staff: str) -> None:
+        self._write({"event": "result", "result": asdict(result), "staff": staff})
+
+    def crashed(self, staff: str) -> None:
+        self._write({"event": "crashed", "staff": staff})
+
+    def finished(self) -> None:
+        self._write({"event": "finished"})
+
+
+def read(path: Path) -> list[dict]:
+    """Events in order; a torn last line (the process was killed mid-write) is dropped."""
+    events = []
+    try:
+        lines = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
+    except FileNotFoundError:
+        return events
+    for line in lines:
+        try:
+            events.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return events

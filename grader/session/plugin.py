@@ -1,0 +1,85 @@
+"""pytest plugin for one grading process: gives checks the `sub` fixture and turns each test's
+outcome into a CheckResult the moment it is known (written to the results file at once, so a
+process that dies later loses nothing already graded)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from grader.checks import SPEC_ATTRIBUTE, CheckFailed
+from grader.records import CheckResult
+
+_grading = None
+"""The one submission this process grades (set by GradingPlugin; one per process)."""
+
+
+@pytest.fixture(scope="session")
+def sub():
+    """What every check receives: see grader.session.context.Grading."""
+    return _grading
+
+
+GRADER_ERROR = ("The grader itself failed on this check (not your code's fault as far as it can tell); "
+                "your instructor has the details.")
+
+
+class GradingPlugin:
+    def __init__(self, grading, journal, only=()):
+        self.journal = journal
+        self.only = set(only)
+        self._started: dict[str, float] = {}
+        self._failure: dict[str, tuple[str, str]] = {}
+        self._specs_by_nodeid = {}
+        global _grading
+        _grading = grading
+
+    def pytest_collection_modifyitems(self, items):
+        items[:] = [item for item in items
+                    if _spec(item) is not None and (not self.only or _spec(item).id in self.only)]
+
+    def pytest_runtest_logstart(self, nodeid, location):
+        self._started[nodeid] = time.monotonic()
+
+    def pytest_runtest_protocol(self, item, nextitem):
+        self.journal.started(_spec(item).id)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        report = outcome.get_result()
+        if report.failed and item.nodeid not in self._failure:
+            self._failure[item.nodeid] = _feedback(call.excinfo, _spec(item))
+
+    def pytest_runtest_logfinish(self, nodeid, location):
+        item_spec = self._specs_by_nodeid.get(nodeid)
+        if item_spec is None:
+            return
+        seconds = time.monotonic() - self._started.get(nodeid, time.monotonic())
+        if nodeid in self._failure:
+            feedback, staff = self._failure[nodeid]
+            self.journal.result(CheckResult.failed(item_spec, feedback, seconds), staff)
+        else:
+            self.journal.result(CheckResult.passed(item_spec, seconds), "")
+
+    def pytest_collection_finish(self, session):
+        self._specs_by_nodeid = {item.nodeid: _spec(item) for item in session.items}
+
+
+def _spec(item):
+    return getattr(getattr(item, "function", None), SPEC_ATTRIBUTE, None)
+
+
+def _feedback(excinfo, spec) -> tuple[str, str]:
+    """(what the student reads, what only staff read)."""
+    if excinfo is None:
+        return GRADER_ERROR, "failed without an exception"
+    error = excinfo.value
+    if isinstance(error, CheckFailed):
+        return str(error), ""
+    text = str(error)
+    if isinstance(error, pytest.fail.Exception) and text.lstrip().startswith("Timeout"):
+        return (f"This check did not finish within its {spec.timeout:g} s limit: some call into your code "
+                "never returned (an infinite loop, or waiting for something that never happens)."), text[:2000]
+    return GRADER_ERROR, excinfo.getrepr(style="short").__str__()[-4000:]

@@ -1,0 +1,114 @@
+"""Check the shape of a submission before its behaviour: each name exists, is (or is not)
+`@ray.remote`, and accepts the arguments the checks will pass. One precise message per name
+beats a cascade of AttributeErrors."""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+
+ACTOR, REMOTE_FUNCTION, FUNCTION, VALUE = "actor class", "remote function", "plain function", "value"
+
+
+@dataclass(frozen=True)
+class Expected:
+    name: str
+    kind: str
+    signature: str
+    """As the contract writes it, quoted in messages."""
+    calls: tuple = ()
+    """Ways the checks call it: (method or "", args, kwargs), bound against the real signature."""
+
+
+EXPECTED = (
+    Expected("STATES", VALUE, 'STATES = ("PENDING", "RUNNING", "DONE")'),
+    Expected("DEFAULT_MODELS", VALUE, 'DEFAULT_MODELS = [("lr", lr_func), ("cl", cl_func), ("nn", nn_func)]'),
+    Expected("model_factory", FUNCTION, "def model_factory(m, func)"),
+    Expected("Worker", ACTOR, "class Worker: __init__(self, model_type, train_fn); work(self); state(self)",
+             (("__init__", ("lr", None), {}), ("work", (), {}), ("state", (), {}))),
+    Expected("Supervisor", ACTOR, "class Supervisor: __init__(self, models=None); work(self); state(self); terminate(self)",
+             (("__init__", (), {}), ("__init__", ([],), {}), ("work", (), {}), ("state", (), {}), ("terminate", (), {}))),
+    Expected("run_supervisor", FUNCTION, "def run_supervisor(models=None, poll_interval=0.5)",
+             (("", (), {}), ("", (), {"models": [], "poll_interval": 0.1}))),
+    Expected("LoggingActor", ACTOR, "class LoggingActor: __init__(self); log(self, index, message); get_logs(self)",
+             (("__init__", (), {}), ("log", (0, "m"), {}), ("get_logs", (), {}))),
+    Expected("run_experiment", REMOTE_FUNCTION,
+             "def run_experiment(experiment_index, logging_actor, n_iterations=60, delay=1.0)",
+             (("", (0, None), {}), ("", (0, None), {"n_iterations": 1, "delay": 0.0}))),
+    Expected("run_experiments", FUNCTION, "def run_experiments(n_experiments=3, n_iterations=60, delay=1.0)",
+             (("", (), {}), ("", (), {"n_experiments": 1, "n_iterations": 1, "delay": 0.0}))),
+)
+
+
+def inspect_shape(namespace: dict, load_failures: dict[str, str]) -> dict[str, str]:
+    """{name: problem} for every expected name that the checks cannot use as the contract says."""
+    problems = {}
+    for expected in EXPECTED:
+        problem = _problem(expected, namespace, load_failures)
+        if problem:
+            problems[expected.name] = problem
+    return problems
+
+
+def _problem(expected: Expected, namespace: dict, load_failures: dict[str, str]) -> str:
+    import ray
+
+    name = expected.name
+    if name not in namespace:
+        if name in load_failures:
+            return f"{name} is not defined because {load_failures[name]}"
+        return (f"{name} is not defined. The assignment expects `{expected.signature}`; check the spelling "
+                "and that its cell was not deleted.")
+    value = namespace[name]
+    is_actor = isinstance(value, ray.actor.ActorClass)
+    is_remote_function = isinstance(value, ray.remote_function.RemoteFunction)
+    if expected.kind == ACTOR and not is_actor:
+        if inspect.isclass(value):
+            return f"{name} is a plain class: decorate it with @ray.remote so that {name}.remote(...) creates an actor."
+        return f"{name} should be a Ray actor class (`@ray.remote` on `class {name}`), but it is {_kind(value)}."
+    if expected.kind == REMOTE_FUNCTION and not is_remote_function:
+        if inspect.isfunction(value):
+            return f"{name} is a plain function: decorate it with @ray.remote so that {name}.remote(...) runs it as a task."
+        return f"{name} should be a Ray remote function (`@ray.remote` on `def {name}`), but it is {_kind(value)}."
+    if expected.kind == FUNCTION and not inspect.isfunction(value):
+        if is_remote_function:
+            return f"{name} should be a plain function called by the driver; remove its @ray.remote decorator."
+        return f"{name} should be a function (`{expected.signature}`), but it is {_kind(value)}."
+    return _signature_problem(expected, value)
+
+
+def _kind(value) -> str:
+    return f"a {type(value).__name__}" if not inspect.isclass(value) else f"the class {value.__name__}"
+
+
+def _signature_problem(expected: Expected, value) -> str:
+    for method, args, kwargs in expected.calls:
+        target = _callable(expected, value, method)
+        if target is None:
+            if method == "__init__":
+                continue
+            return f"{expected.name} has no method {method}(). The assignment expects `{expected.signature}`."
+        try:
+            signature = inspect.signature(target)
+        except (TypeError, ValueError):
+            continue
+        params = [p for p in signature.parameters.values() if p.name != "_ray_trace_ctx"]
+        signature = signature.replace(parameters=params)
+        if method and method != "":
+            args = (None,) + tuple(args)  # self
+        try:
+            signature.bind(*args, **kwargs)
+        except TypeError as error:
+            label = f"{expected.name}.{method}" if method else expected.name
+            return (f"{label}{signature} cannot be called the way the assignment says ({error}). "
+                    f"Expected `{expected.signature}`.")
+    return ""
+
+
+def _callable(expected: Expected, value, method: str):
+    if expected.kind == ACTOR:
+        cls = value.__ray_actor_class__
+        return getattr(cls, method, None) if method else cls
+    if expected.kind == REMOTE_FUNCTION:
+        return getattr(value, "_function", None)
+    return value
