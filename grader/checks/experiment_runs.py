@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from grader.checks import observe, probes
 from grader.checks.support import Outcome, call_with_deadline
 
-RELAY_DELAY = 0.15
+RELAY_DELAY = 0.25
 CALL_SECONDS = 60.0
 BARRIER_SECONDS = 10.0
 

@@ -125,7 +125,7 @@ def check_run_experiments_complete(sub, experiment_runs):
 
 
 @check("logging.ordering_per_worker", "Messages from each experiment arrive in order, no duplicates or strays",
-       points=1, timeout=120, needs=EXERCISE)
+       points=1, timeout=120, needs=("LoggingActor", "run_experiment"))
 def check_ordering_per_worker(sub):
     actor_class = sub.LoggingActor.__ray_actor_class__
     async_methods = [name for name, member in inspect.getmembers(actor_class)

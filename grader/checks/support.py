@@ -17,24 +17,31 @@ NOT_IMPLEMENTED = "is not implemented yet (it still raises NotImplementedError):
 
 
 def explain(error: BaseException, what: str) -> str:
-    """One sentence on what the student's code raised, with its place when Ray tells it."""
+    """One sentence on what the student's code raised, naming the method Ray ran and its place."""
     if isinstance(error, ray.exceptions.GetTimeoutError):
         return f"{what} did not finish in time"
-    if isinstance(error, NotImplementedError) or _last_exception_name(error) == "NotImplementedError":
-        return f"{what} {NOT_IMPLEMENTED}"
-    if isinstance(error, ray.exceptions.RayTaskError):
-        cause = error.cause if getattr(error, "cause", None) is not None else error
-        return f"{what} raised {type(cause).__name__}: {_first_line(cause)}{_place(str(error))}"
-    if isinstance(error, ray.exceptions.ActorDiedError):
-        text = ANSI.sub("", str(error))
-        if "creation task" in text:
-            name = _last_exception_name(error) or "an exception"
-            detail = _last_exception_line(text)
-            return f"the actor could not be created: its __init__ raised {detail or name}{_place(text)}"
-        return "the actor died while " + what.replace("calling ", "") + " was running (killed, or its process crashed)"
-    if isinstance(error, ray.exceptions.RayActorError):
+    text = ANSI.sub("", str(error))
+    method = _innermost_method(text)
+    if isinstance(error, ray.exceptions.ActorDiedError) and "creation task" not in text:
+        return f"the actor died while {what} was running (it was killed, or its process crashed)"
+    if isinstance(error, ray.exceptions.RayActorError) and "creation task" not in text:
         return f"the actor was not available for {what} ({type(error).__name__})"
+    culprit = method or what
+    if isinstance(error, NotImplementedError) or _last_exception_name(error) == "NotImplementedError":
+        return f"{culprit} {NOT_IMPLEMENTED}"
+    if isinstance(error, ray.exceptions.RayError):
+        detail = _last_exception_line(text) or type(error).__name__
+        return f"{culprit} raised {detail}{_place(text)}"
     return f"{what} raised {type(error).__name__}: {_first_line(error)}"
+
+
+def _innermost_method(text: str) -> str:
+    """`Worker.state()` from Ray's `ray::Worker.state()` markers; the last one is where it failed."""
+    found = re.findall(r"ray::([A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)?)\(", text)
+    if not found:
+        return ""
+    name = found[-1]
+    return name if name.endswith("__init__") else f"{name}()"
 
 
 def _first_line(error: BaseException) -> str:

@@ -20,6 +20,7 @@ from grader.runtime.cluster import HeadStartError, RayHead, grading_environment
 from grader.session import journal as journal_file
 
 OUTPUT_KEEP_BYTES = 16 * 1024
+MAX_RESTARTS = 3
 
 
 class BoundedOutput:
@@ -56,7 +57,7 @@ def grade_isolated(submission: Submission, *, wall_seconds: float = 600.0, only:
     try:
         try:
             with RayHead(workdir) as head:
-                events, staff = _run_grading_process(submission, head.address, workdir, wall_seconds, only)
+                events, staff = _grade_until_done(submission, head.address, workdir, wall_seconds, specs, only)
         except HeadStartError as error:
             return _report(submission, specs, [], staff=str(error), seconds=time.monotonic() - started,
                            grader_failure="the grader could not start Ray for this submission")
@@ -66,10 +67,51 @@ def grade_isolated(submission: Submission, *, wall_seconds: float = 600.0, only:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def _grade_until_done(submission: Submission, address: str, workdir: Path, wall_seconds: float, specs,
+                      only: tuple[str, ...]) -> tuple[list[dict], str]:
+    """Run the grading process; if the submission kills it (os._exit, a crash), start it again for
+    the checks not yet graded, so that a crash costs the check it happened in, not the ones after.
+    The check that was running is failed with the reason. All runs share one wall-clock budget."""
+    deadline = time.monotonic() + wall_seconds
+    events: list[dict] = []
+    staff_parts = []
+    pending = tuple(s.id for s in specs)
+    for attempt in range(1, MAX_RESTARTS + 2):
+        remaining = deadline - time.monotonic()
+        if remaining <= 5:
+            break
+        run_events, staff = _run_grading_process(submission, address, workdir, remaining,
+                                                 pending if attempt > 1 or only else (), attempt)
+        events.extend(run_events)
+        staff_parts.append(staff)
+        graded = {e["result"]["id"] for e in events if e.get("event") == "result"}
+        died = any(e.get("event") == "died" for e in run_events)
+        if not died or any(e.get("event") == "loaded" and e.get("problem") for e in run_events):
+            break
+        running = [e["id"] for e in run_events if e.get("event") == "started" and e["id"] not in graded]
+        if running:
+            events.append({"event": "result", "result": _died_result(specs, running[-1], run_events)})
+            graded.add(running[-1])
+        pending = tuple(s.id for s in specs if s.id not in graded)
+        if not pending:
+            break
+    return events, "\n".join(staff_parts)
+
+
+def _died_result(specs, check_id: str, run_events: list[dict]) -> dict:
+    from dataclasses import asdict
+
+    spec = next(s for s in specs if s.id == check_id)
+    code = next((e["returncode"] for e in run_events if e.get("event") == "died"), "?")
+    return asdict(CheckResult.failed(spec, (
+        f"The grading process ended abruptly during this check (exit status {code}): your code called "
+        "os._exit() or crashed the Python interpreter. The other checks were run again in a new process.")))
+
+
 def _run_grading_process(submission: Submission, address: str, workdir: Path, wall_seconds: float,
-                         only: tuple[str, ...]) -> tuple[list[dict], str]:
-    journal = workdir / "journal.jsonl"
-    scratch = workdir / "scratch"
+                         only: tuple[str, ...], attempt: int) -> tuple[list[dict], str]:
+    journal = workdir / f"journal-{attempt}.jsonl"
+    scratch = workdir / f"scratch-{attempt}"
     scratch.mkdir()
     env = grading_environment()
     env["ACTOR_TREE_GRADING"] = "1"
