@@ -26,10 +26,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", metavar="FILE", help="write one CSV row per student (- for stdout)")
     p.add_argument("--results", metavar="DIR", help="save each report there; a rerun skips unchanged submissions")
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="submissions graded at once (default 1)")
-    p.add_argument("--timeout", type=float, default=600.0, metavar="S",
-                   help="wall-clock limit per submission in seconds (default 600)")
+    p.add_argument("--timeout", type=float, default=900.0, metavar="S",
+                   help="wall-clock limit per submission in seconds (default 900)")
     p.add_argument("--only", action="append", default=[], metavar="CHECK_ID", help="run only this check (repeatable)")
-    p.add_argument("--student-view", action="store_true", help="hide the feedback of hidden checks")
+    p.add_argument("--student-view", action="store_true",
+                   help="hide the feedback of hidden checks (terminal and JSON), as students should see it")
     return p
 
 
@@ -44,7 +45,7 @@ def main(argv=None) -> int:
         parser().error("give a SUBMISSION path, or --demo")
 
     from grader.checks import all_specs
-    from grader.discovery import UsageError
+    from grader.discovery import UsageError, is_single_submission
     from grader.grading import grade
     from grader.report import tables, terminal
 
@@ -74,9 +75,9 @@ def main(argv=None) -> int:
         if demo_dir is not None:
             demo_dir.cleanup()
 
-    single = len(args.paths) == 1 and not args.demo and Path(args.paths[0]).is_file()
+    single = len(args.paths) == 1 and not args.demo and is_single_submission(args.paths[0])
     if args.json:
-        print(tables.to_json(reports, single=single))
+        print(tables.to_json(reports, single=single, student_view=args.student_view))
     else:
         for report in reports:
             print(terminal.render(report, student_view=args.student_view))

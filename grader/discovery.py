@@ -33,6 +33,12 @@ def discover(paths) -> list[Submission]:
     return _unique_students(found)
 
 
+def is_single_submission(path) -> bool:
+    """A file, or a folder holding the files of one submission (not a class of student folders)."""
+    path = Path(path)
+    return path.is_file() or (path.is_dir() and bool(_gradable_files(path)))
+
+
 def _visible(path: Path) -> bool:
     return not path.name.startswith((".", "__"))
 

@@ -58,6 +58,7 @@ class CheckResult:
             "status": self.status,
             "visibility": self.visibility,
             "feedback": self.feedback,
+            "seconds": round(self.seconds, 1),
         }
 
 
@@ -104,8 +105,8 @@ class Report:
 
     @classmethod
     def from_json(cls, data: dict) -> "Report":
-        checks = tuple(CheckResult(**{k: c[k] for k in ("id", "name", "score", "max_score", "status", "visibility",
-                                                        "feedback")}) for c in data["checks"])
+        fields = ("id", "name", "score", "max_score", "status", "visibility", "feedback", "seconds")
+        checks = tuple(CheckResult(**{k: c[k] for k in fields if k in c}) for c in data["checks"])
         return cls(submission=data["submission"], student=data.get("student", ""), checks=checks,
                    flags=tuple(data.get("flags", ())), notes=tuple(data.get("notes", ())),
                    problem=data.get("problem", ""), seconds=data.get("seconds", 0.0))

@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 import ray
 
-from grader.checks import CheckFailed, check, probes
+from grader.checks import CheckFailed, check, observe, probes
 from grader.checks.experiment_runs import RELAY_DELAY, run_experiments_three_ways
 from grader.checks.support import get, shorten, start, wait_until
 
@@ -52,7 +52,7 @@ def _logs_when_settled(actor, expected_total: int, timeout: float = 15.0):
     return get(actor.get_logs.remote(), timeout=20, what="LoggingActor.get_logs()")
 
 
-@check("logging.actor_class", "LoggingActor is a Ray actor and starts", points=1, timeout=60,
+@check("logging.actor_class", "LoggingActor is a Ray actor and starts", points=1, timeout=120,
        needs=("LoggingActor",))
 def check_actor_class(sub):
     actor = _new_logging_actor(sub)
@@ -60,11 +60,12 @@ def check_actor_class(sub):
 
 
 @check("logging.log_and_get", "log() keeps messages per index in order; get_logs() returns them as a plain dict",
-       points=1, timeout=60, needs=("LoggingActor",))
+       points=1, timeout=120, needs=("LoggingActor",))
 def check_log_and_get(sub):
     actor = _new_logging_actor(sub)
     sent = [(0, "a"), (1, "x"), (0, "b"), (2, "p"), (1, "y"), (0, "c")]
-    get([actor.log.remote(index, message) for index, message in sent], timeout=20, what="LoggingActor.log()")
+    for index, message in sent:  # one at a time: order under concurrency is a separate check
+        get(actor.log.remote(index, message), timeout=20, what="LoggingActor.log()")
     expected = {0: ["a", "b", "c"], 1: ["x", "y"], 2: ["p"]}
     logs = get(actor.get_logs.remote(), timeout=20, what="LoggingActor.get_logs()")
     if isinstance(logs, ray.ObjectRef):
@@ -82,7 +83,7 @@ def check_log_and_get(sub):
 
 
 @check("logging.run_experiment_messages", "One run_experiment task logs its n_iterations messages under its index",
-       points=1, timeout=60, needs=("run_experiment",))
+       points=1, timeout=120, needs=("run_experiment",))
 def check_run_experiment_messages(sub, probe):
     call = "run_experiment.remote(7, logging_actor, n_iterations=4, delay=0.01)"
     task = start(call, sub.run_experiment.remote, 7, probe, n_iterations=4, delay=0.01)
@@ -97,7 +98,7 @@ def check_run_experiment_messages(sub, probe):
 
 
 @check("logging.run_experiments_complete", "run_experiments() returns every message, on every try",
-       points=2, timeout=240, needs=EXERCISE)
+       points=2, timeout=300, needs=EXERCISE)
 def check_run_experiments_complete(sub, experiment_runs):
     for call in (experiment_runs.provoked, experiment_runs.natural):
         outcome, kwargs = call.outcome, call.kwargs
@@ -111,8 +112,9 @@ def check_run_experiments_complete(sub, experiment_runs):
         if not isinstance(logs, dict):
             raise CheckFailed(f"{call.text} returned a {type(logs).__name__}; expected the dict of logs.")
         n, k = kwargs["n_experiments"], kwargs["n_iterations"]
-        counts = {index: len(messages) for index, messages in logs.items() if isinstance(messages, list)}
-        complete = len(counts) == n and all(c >= k for c in counts.values())
+        counts = {index: len(messages) if isinstance(messages, list) else 0 for index, messages in logs.items()}
+        # Complete means nothing is missing; extra messages are judged by the checks on run_experiment.
+        complete = sum(1 for c in counts.values() if c >= k) >= n
         if not complete:
             late = (f" Here, log calls that a task did not wait for were delivered {RELAY_DELAY:g} s late, as Ray "
                     "is free to do." if call.label == "provoked" else "")
@@ -125,14 +127,14 @@ def check_run_experiments_complete(sub, experiment_runs):
 
 
 @check("logging.ordering_per_worker", "Messages from each experiment arrive in order, no duplicates or strays",
-       points=1, timeout=120, needs=("LoggingActor", "run_experiment"))
+       points=1, timeout=200, needs=("LoggingActor", "run_experiment"))
 def check_ordering_per_worker(sub):
     actor_class = sub.LoggingActor.__ray_actor_class__
     async_methods = [name for name, member in inspect.getmembers(actor_class)
                      if inspect.iscoroutinefunction(member) or inspect.isasyncgenfunction(member)]
     if async_methods:
         raise CheckFailed(f"LoggingActor has async methods ({', '.join(async_methods)}). {ORDER_RULE}")
-    concurrency = (getattr(sub.LoggingActor, "_default_options", None) or {}).get("max_concurrency") or 1
+    concurrency = observe.declared_options(sub.LoggingActor).get("max_concurrency") or 1
     if concurrency > 1:
         raise CheckFailed(f"LoggingActor is declared with max_concurrency={concurrency}. {ORDER_RULE}")
     experiments, iterations = 6, 15
@@ -149,7 +151,7 @@ def check_ordering_per_worker(sub):
         raise CheckFailed(f"with experiments 0..{experiments - 1} logging, get_logs() also had the keys {strays}.")
     for index in range(experiments):
         numbers = [_iteration(m) for m in logs.get(index, [])]
-        problem = _order_problem(numbers, iterations)
+        problem = _order_problem(numbers)
         if problem:
             raise CheckFailed(f"{experiments} experiments of {iterations} messages each ran at once; the messages "
                               f"of experiment {index} arrived as iterations {_short_list(numbers)}: {problem}.")
@@ -165,17 +167,17 @@ def _short_list(values, limit: int = 20) -> str:
     return text + (", ..." if len(values) > limit else "")
 
 
-def _order_problem(numbers: list, iterations: int) -> str:
+def _order_problem(numbers: list) -> str:
+    """Order, duplicates and unreadable messages; how many arrived is the business of the
+    completeness and run_experiment checks."""
     counts = Counter(numbers)
     duplicates = sorted(n for n, c in counts.items() if c > 1 and isinstance(n, int))
     if duplicates:
-        return f"iterations {duplicates[:5]} arrived more than once"
-    strays = [n for n in numbers if not isinstance(n, int) or not 0 <= n < iterations]
-    if strays:
-        return f"unexpected messages {strays[:3]}"
-    if len(numbers) < iterations:
-        return f"{iterations - len(numbers)} messages never arrived"
-    for position, (a, b) in enumerate(zip(numbers, numbers[1:])):
+        return f"iterations {duplicates[:5]} arrived more than once (from other experiments, or sent twice)"
+    unreadable = [n for n in numbers if not isinstance(n, int)]
+    if unreadable:
+        return f"messages without an iteration number {unreadable[:3]}"
+    for a, b in zip(numbers, numbers[1:]):
         if b < a:
             return f"{b} came after {a}. {ORDER_RULE}"
     return ""
@@ -185,30 +187,35 @@ def _order_problem(numbers: list, iterations: int) -> str:
        needs=EXERCISE)
 def check_parallel(sub, experiment_runs):
     call = experiment_runs.barrier
-    if call.outcome.timed_out:
-        raise CheckFailed(f"{call.text} did not return within 60 s.")
-    if call.outcome.error:
-        raise CheckFailed(f"{call.outcome.error}.")
     overlapping, started = experiment_runs.overlap
+    if overlapping >= 3:
+        return  # the experiments overlapped: that is all this check is about
+    if call.outcome.timed_out and not started:
+        raise CheckFailed(f"{call.text} did not return within 60 s.")
+    if call.outcome.error and not started:
+        raise CheckFailed(f"{call.outcome.error}.")
+    if not started:
+        raise CheckFailed(f"{call.text} never called the module's run_experiment.remote(...): launch the "
+                          "experiments with the run_experiment task defined above.")
     if started < 3:
         raise CheckFailed(f"{call.text} started {started} run_experiment task(s); expected 3.")
-    if overlapping < 3:
-        raise CheckFailed(
-            f"{call.text} ran its experiments one after another: only {overlapping} had started when the first "
-            "one finished. Launch every task first, then ray.get the list of refs once: a ray.get inside the "
-            "launching loop waits for each experiment before starting the next.")
+    raise CheckFailed(
+        f"{call.text} ran its experiments one after another: only {overlapping} had started when the first "
+        "one finished. Launch every task first, then ray.get the list of refs once: a ray.get inside the "
+        "launching loop waits for each experiment before starting the next.")
 
 
 @check("logging.no_leaks", "run_experiments() leaves no actor alive", points=1, timeout=240, hidden=True,
        needs=EXERCISE)
 def check_no_leaks(sub, experiment_runs):
-    call = experiment_runs.natural
-    if call.outcome.timed_out:
-        raise CheckFailed(f"{call.text} did not return within 60 s, so its clean-up could not be checked.")
-    if call.outcome.error:
-        raise CheckFailed(f"{call.outcome.error}.")
-    if call.alive_after:
-        kinds = ", ".join(sorted({a.class_name + (" (detached)" if a.detached else "") for a in call.alive_after}))
-        raise CheckFailed(f"10 s after {call.text} returned, {len(call.alive_after)} actor(s) it created were still "
-                          f"alive: {kinds}. Do not keep the LoggingActor in a global or make it detached; "
-                          "ray.kill it once you have its logs.")
+    calls = (experiment_runs.provoked, experiment_runs.natural, experiment_runs.barrier)
+    for call in calls:
+        if call.alive_after:
+            kinds = ", ".join(sorted({a.class_name + (" (detached)" if a.detached else "") for a in call.alive_after}))
+            raise CheckFailed(f"10 s after {call.text} returned, {len(call.alive_after)} actor(s) it created were "
+                              f"still alive: {kinds}. Do not keep the LoggingActor in a global or make it detached; "
+                              "ray.kill it once you have its logs.")
+    if all(call.outcome.timed_out or call.outcome.error for call in calls):
+        call = experiment_runs.natural
+        reason = "did not return within 60 s" if call.outcome.timed_out else f"failed: {call.outcome.error}"
+        raise CheckFailed(f"{call.text} {reason}, so its clean-up could not be checked.")

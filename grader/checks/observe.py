@@ -1,8 +1,9 @@
-"""Read the actor table of the grading cluster straight from the GCS.
+"""What the grader reads from Ray beyond its public API, kept to this one module.
 
-The grader holds actor ids, never extra handles: a handle it kept would keep the actor alive
-and hide a leak. `ray.util.state` needs the dashboard, which a grading head does not run, so
-this reads `ray._private.state` (private API, kept to this one module).
+The actor table comes straight from the GCS: the grader holds actor ids, never extra handles (a
+handle it kept would keep the actor alive and hide a leak), and `ray.util.state` needs the
+dashboard, which a grading head does not run. Also here: the plain function inside a remote
+function, and the options an actor class was declared with.
 """
 
 from __future__ import annotations
@@ -68,3 +69,13 @@ def alive_after(ids, *, timeout: float) -> list[ActorRecord]:
 
     wait_until(lambda: not still_alive(), timeout=timeout, interval=0.1)
     return still_alive()
+
+
+def task_function(remote_function):
+    """The undecorated function of a @ray.remote function."""
+    return remote_function._function
+
+
+def declared_options(actor_class) -> dict:
+    """The options given in @ray.remote(...) on an actor class (e.g. max_concurrency)."""
+    return dict(getattr(actor_class, "_default_options", None) or {})

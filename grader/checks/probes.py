@@ -26,6 +26,7 @@ class RecordingTrainer:
         self.name = name
         self.directory = directory
         self.minimum_seconds = minimum_seconds
+        self.__name__ = f"train_{name}"  # student code may log train_fn.__name__
 
     def __call__(self):
         folder = Path(self.directory)
@@ -68,7 +69,7 @@ def trainer_calls(directory: str, name: str) -> list[dict]:
 @ray.remote
 class Probe:
     """Stands in for a logging actor (records what it is sent, in arrival order) and relays
-    calls to a real one after a delay (see RelayHandle)."""
+    calls to a real one (see RelayHandle)."""
 
     def __init__(self):
         self.records = []
@@ -76,19 +77,28 @@ class Probe:
     def log(self, index, message):
         self.records.append((index, message))
 
+    def get_logs(self):
+        logs = {}
+        for index, message in self.records:
+            logs.setdefault(index, []).append(message)
+        return logs
+
     def get_records(self):
         return list(self.records)
 
-    def forward(self, target, args, kwargs, delay):
-        time.sleep(delay)
-        return ray.get(target.log.remote(*args, **kwargs), timeout=120)
+    def forward(self, target, method, args, kwargs, delay):
+        if delay:
+            time.sleep(delay)
+        return ray.get(getattr(target, method).remote(*args, **kwargs), timeout=120)
 
 
 class RelayHandle:
-    """What a task receives instead of the logging actor's handle: `.log.remote(...)` goes
-    through the Probe, which delivers it late but in order, and returns a real ObjectRef that
-    resolves once the message is logged. Code that waits for its log calls sees every message;
-    code that fires and forgets loses the race every time, not one time in three."""
+    """What a task receives instead of the logging actor's handle. Every method call goes
+    through the Probe, one at a time, so the calls of one task still reach the actor in the
+    order they were sent (as Ray guarantees for one caller); `log` calls are also delivered
+    late. Each call returns a real ObjectRef that resolves once the actor has run it: code that
+    waits for its calls sees every message; code that fires and forgets loses the race every
+    time, not one time in three."""
 
     def __init__(self, target, probe, delay: float):
         self._target = target
@@ -98,18 +108,18 @@ class RelayHandle:
     def __getattr__(self, name):
         if name.startswith("_"):
             raise AttributeError(name)
-        if name == "log":
-            return _RelayedMethod(self)
-        return getattr(self._target, name)
+        return _RelayedMethod(self, name)
 
 
 class _RelayedMethod:
-    def __init__(self, handle: RelayHandle):
+    def __init__(self, handle: RelayHandle, name: str):
         self._handle = handle
+        self._name = name
 
     def remote(self, *args, **kwargs):
         handle = self._handle
-        return handle._probe.forward.remote(handle._target, args, kwargs, handle._delay)
+        delay = handle._delay if self._name == "log" else 0.0
+        return handle._probe.forward.remote(handle._target, self._name, args, kwargs, delay)
 
     def options(self, **_options):
         return self
@@ -125,6 +135,15 @@ def provoking_run_experiment(student_function, probe, delay: float):
     return run_experiment
 
 
+def _mark(folder: Path, kind: str) -> None:
+    """An event as an empty file whose name carries its time: created atomically, never half-read."""
+    (folder / f"{kind}-{time.time():.6f}-{uuid.uuid4().hex}").touch()
+
+
+def _times(folder: Path, kind: str) -> list[float]:
+    return [float(p.name.split("-")[1]) for p in folder.glob(f"{kind}-*")]
+
+
 def barrier_run_experiment(directory: str, expected: int, wait_seconds: float):
     """A `run_experiment` task that logs like a correct one, but first waits (up to wait_seconds)
     until all `expected` experiments have started, or one has already finished. Whether they
@@ -133,16 +152,15 @@ def barrier_run_experiment(directory: str, expected: int, wait_seconds: float):
     @ray.remote
     def run_experiment(experiment_index, logging_actor, n_iterations=60, delay=1.0):
         folder = Path(directory)
-        tag = uuid.uuid4().hex
-        (folder / f"start-{tag}").write_text(str(time.time()))
+        _mark(folder, "start")
         deadline = time.time() + wait_seconds
         while time.time() < deadline:
-            if len(list(folder.glob("start-*"))) >= expected or any(folder.glob("done-*")):
+            if len(_times(folder, "start")) >= expected or _times(folder, "done"):
                 break
             time.sleep(0.02)
         messages = [logging_actor.log.remote(experiment_index, f"On iteration {i}") for i in range(n_iterations)]
         ray.get(messages, timeout=120)
-        (folder / f"done-{tag}").write_text(str(time.time()))
+        _mark(folder, "done")
 
     return run_experiment
 
@@ -150,7 +168,6 @@ def barrier_run_experiment(directory: str, expected: int, wait_seconds: float):
 def overlap(directory: str) -> tuple[int, int]:
     """(experiments started before the first one finished, experiments started)."""
     folder = Path(directory)
-    starts = [float(p.read_text() or 0) for p in folder.glob("start-*")]
-    dones = [float(p.read_text() or 0) for p in folder.glob("done-*")]
+    starts, dones = _times(folder, "start"), _times(folder, "done")
     first_done = min(dones) if dones else float("inf")
     return sum(1 for s in starts if s < first_done), len(starts)

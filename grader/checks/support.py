@@ -20,7 +20,7 @@ def explain(error: BaseException, what: str) -> str:
     """One sentence on what the student's code raised, naming the method Ray ran and its place."""
     if isinstance(error, ray.exceptions.GetTimeoutError):
         return f"{what} did not finish in time"
-    text = ANSI.sub("", str(error))
+    text = ANSI.sub("", _text(error))
     method = _innermost_method(text)
     if isinstance(error, ray.exceptions.ActorDiedError) and "creation task" not in text:
         return f"the actor died while {what} was running (it was killed, or its process crashed)"
@@ -44,8 +44,15 @@ def _innermost_method(text: str) -> str:
     return name if name.endswith("__init__") else f"{name}()"
 
 
+def _text(error: BaseException) -> str:
+    try:
+        return str(error)
+    except Exception:  # a student's exception class may break str()
+        return type(error).__name__
+
+
 def _first_line(error: BaseException) -> str:
-    text = ANSI.sub("", str(error)).strip()
+    text = ANSI.sub("", _text(error)).strip()
     for line in reversed(text.splitlines()):
         if line.strip():
             return line.strip()[:300]
@@ -61,7 +68,7 @@ def _last_exception_line(text: str) -> str:
 
 
 def _last_exception_name(error: BaseException) -> str:
-    line = _last_exception_line(ANSI.sub("", str(error)))
+    line = _last_exception_line(ANSI.sub("", _text(error)))
     return line.split(":")[0].split(".")[-1] if line else ""
 
 
@@ -141,5 +148,9 @@ def wait_until(predicate, *, timeout: float, interval: float = 0.05):
 
 
 def shorten(value, limit: int = 300) -> str:
-    text = repr(value)
+    """A short repr of a value the student's code returned (whose __repr__ may misbehave)."""
+    try:
+        text = repr(value)
+    except Exception as error:
+        return f"<{type(value).__name__} whose repr() raised {type(error).__name__}>"
     return text if len(text) <= limit else text[: limit - 20] + " ... " + text[-12:]

@@ -1,8 +1,14 @@
-"""Drive a student's Supervisor through its whole life once and record what was observed.
+"""Drive a student's Supervisor through its life and record what was observed.
 
 Training functions are the grader's RecordingTrainers behind a closed gate, so the order of
 events is forced, not timed: work() either returns while training cannot have finished, or it
-does not return; state() either answers while the workers train, or it does not.
+does not; state() either answers while the workers train, or it does not.
+
+Two supervisors, so that one broken method costs only the checks about it:
+- the lifecycle run never calls state(): it creates, works, waits for the training records,
+  and terminates (a state() that hangs would wedge a plain actor and everything queued after it);
+- the states run samples state() before, during and after training, and stops asking once
+  state() has hung.
 Every step records its outcome instead of raising, so each check reports its own finding.
 """
 
@@ -14,40 +20,49 @@ from dataclasses import dataclass, field
 import ray
 
 from grader.checks import observe, probes
-from grader.checks.support import explain
+from grader.checks.support import explain, wait_until
 
 MODEL_NAMES = ("alpha", "beta")
-WORK_RETURN_SECONDS = 5.0
+STATES_MODEL_NAMES = ("gamma", "delta")  # other names: a student may name actors after models
+WORK_RETURN_SECONDS = 15.0  # the gate is closed: training cannot end while we wait
 TRAINING_START_SECONDS = 15.0
-RUNNING_WINDOW_SECONDS = 4.0
-DONE_SECONDS = 25.0
+TRAINING_END_SECONDS = 20.0
+STATE_SECONDS = 10.0
+DONE_SECONDS = 20.0
 STATE_SAMPLES = 3
 
 
 @dataclass
-class TreeRun:
+class Lifecycle:
     models: tuple[str, ...] = MODEL_NAMES
     directory: str = ""
     create_error: str = ""
     workers: list = field(default_factory=list)
-    """ActorRecords of the actors the supervisor created, read once it answered state()."""
-    states_before: list = field(default_factory=list)
-    before_error: str = ""
+    """ActorRecords of the live actors the supervisor created after __init__."""
     work_called_at: float = 0.0
     work_returned: bool = False
     work_error: str = ""
     started: tuple[str, ...] = ()
     """Models whose train_fn was called after work()."""
+    calls: dict = field(default_factory=dict)
+    worker_pids: set = field(default_factory=set)
+    supervisor_pid: int = 0
+    terminate_error: str = ""
+    alive_after_terminate: list = field(default_factory=list)
+
+
+@dataclass
+class States:
+    models: tuple[str, ...] = STATES_MODEL_NAMES
+    create_error: str = ""
+    started: tuple[str, ...] = ()
+    states_before: list = field(default_factory=list)
+    before_error: str = ""
     states_during: list = field(default_factory=list)
     during_error: str = ""
     states_polled: list = field(default_factory=list)
     states_after: list = field(default_factory=list)
     after_error: str = ""
-    calls: dict = field(default_factory=dict)
-    worker_pids: dict = field(default_factory=dict)
-    supervisor_pid: int = 0
-    terminate_error: str = ""
-    alive_after_terminate: list = field(default_factory=list)
 
     @property
     def all_done(self) -> bool:
@@ -58,120 +73,126 @@ def _all(states, value: str, count: int) -> bool:
     return isinstance(states, (list, tuple)) and len(states) == count and all(s == value for s in states)
 
 
-def run_tree(sub) -> TreeRun:
-    run = TreeRun(directory=sub.scratch("tree"))
-    models = [(name, probes.RecordingTrainer(name, run.directory)) for name in run.models]
+def _create(sub, directory: str, names: tuple[str, ...]):
+    """(supervisor handle or None, error text)."""
+    models = [(name, probes.RecordingTrainer(name, directory)) for name in names]
     try:
         supervisor = sub.Supervisor.remote(models)
         ray.get(supervisor.__ray_ready__.remote(), timeout=30)
+        return supervisor, ""
     except ray.exceptions.GetTimeoutError:
-        run.create_error = "Supervisor.remote(models) was not ready within 30 s (its __init__ did not return)"
-        return run
+        return None, "Supervisor.remote(models) was not ready within 30 s (its __init__ did not return)"
     except Exception as error:
-        run.create_error = explain(error, "Supervisor.remote(models)")
+        return None, explain(error, "Supervisor.remote(models)")
+
+
+def _started(directory: str, names: tuple[str, ...], since: float) -> tuple[str, ...]:
+    return tuple(n for n in names if any(c["start"] >= since for c in probes.trainer_calls(directory, n)))
+
+
+def run_lifecycle(sub) -> Lifecycle:
+    run = Lifecycle(directory=sub.scratch("lifecycle"))
+    supervisor, run.create_error = _create(sub, run.directory, run.models)
+    if supervisor is None:
         return run
     supervisor_id = observe.actor_id(supervisor)
     try:
-        _observe(run, supervisor, supervisor_id)
+        run.workers = stable_children(supervisor_id)
+        run.work_called_at = time.time()
+        work = supervisor.work.remote()
+        try:
+            ray.get(work, timeout=WORK_RETURN_SECONDS)
+            run.work_returned = True
+        except ray.exceptions.GetTimeoutError:
+            pass
+        except Exception as error:
+            run.work_error = explain(error, "Supervisor.work()")
+        wait_until(lambda: len(_started(run.directory, run.models, run.work_called_at)) == len(run.models),
+                   timeout=TRAINING_START_SECONDS)
+        run.started = _started(run.directory, run.models, run.work_called_at)
+        probes.open_gate(run.directory)
+
+        def finished():
+            calls = [probes.trainer_calls(run.directory, n) for n in run.models]
+            return all(c and all(call["end"] for call in c) for c in calls)
+
+        wait_until(finished, timeout=TRAINING_END_SECONDS)
+        run.calls = {name: probes.trainer_calls(run.directory, name) for name in run.models}
+        table = observe.actors()
+        run.supervisor_pid = table[supervisor_id].pid if supervisor_id in table else 0
+        run.worker_pids = {a.pid for a in observe.children(supervisor_id)}
+        try:
+            ray.get(supervisor.terminate.remote(), timeout=15)
+        except Exception as error:
+            run.terminate_error = explain(error, "Supervisor.terminate()")
+        run.alive_after_terminate = observe.alive_after([a.id for a in run.workers], timeout=10)
     finally:
         probes.open_gate(run.directory)
         ray.kill(supervisor)
     return run
 
 
-def _state(supervisor, timeout: float):
-    return ray.get(supervisor.state.remote(), timeout=timeout)
-
-
-def _observe(run: TreeRun, supervisor, supervisor_id: str) -> None:
-    for _ in range(STATE_SAMPLES):
-        try:
-            run.states_before.append(_state(supervisor, 20))
-        except Exception as error:
-            run.before_error = explain(error, "Supervisor.state()")
-            break
-    run.workers = _stable_children(supervisor_id)
-
-    run.work_called_at = time.time()
-    work = supervisor.work.remote()
+def run_states(sub) -> States:
+    run = States()
+    directory = sub.scratch("states")
+    supervisor, run.create_error = _create(sub, directory, run.models)
+    if supervisor is None:
+        return run
     try:
-        ray.get(work, timeout=WORK_RETURN_SECONDS)
-        run.work_returned = True
+        _observe_states(run, supervisor, directory)
+    finally:
+        probes.open_gate(directory)
+        ray.kill(supervisor)
+    return run
+
+
+def _ask(supervisor, timeout: float):
+    """(state() answer, "") or (None, why there is none)."""
+    try:
+        return ray.get(supervisor.state.remote(), timeout=timeout), ""
     except ray.exceptions.GetTimeoutError:
-        run.work_returned = False
+        return None, f"state() did not return within {timeout:g} s"
     except Exception as error:
-        run.work_error = explain(error, "Supervisor.work()")
+        return None, explain(error, "Supervisor.state()")
 
-    deadline = time.monotonic() + TRAINING_START_SECONDS
-    while time.monotonic() < deadline and len(_started(run)) < len(run.models):
-        time.sleep(0.05)
-    run.started = _started(run)
 
-    if run.started:
-        _sample_while_training(run, supervisor)
-    probes.open_gate(run.directory)
-    if not run.work_returned and not run.work_error:
-        try:
-            ray.get(work, timeout=30)
-        except Exception:
-            pass  # already judged; only waiting so that the next steps see a finished work()
-
+def _observe_states(run: States, supervisor, directory: str) -> None:
+    for _ in range(STATE_SAMPLES):
+        states, run.before_error = _ask(supervisor, STATE_SECONDS)
+        if states is None:
+            return  # a plain actor stuck in state() answers nothing after it
+        run.states_before.append(states)
+    work_called_at = time.time()
+    supervisor.work.remote()
+    wait_until(lambda: len(_started(directory, run.models, work_called_at)) == len(run.models),
+               timeout=TRAINING_START_SECONDS)
+    run.started = _started(directory, run.models, work_called_at)
+    if len(run.started) == len(run.models):
+        # A fixed number of samples, all judged: a worker that guesses its state cannot pass by luck.
+        for _ in range(STATE_SAMPLES):
+            states, run.during_error = _ask(supervisor, 4.0)
+            if states is None:
+                break
+            run.states_during.append(states)
+            time.sleep(0.1)
+    probes.open_gate(directory)
     deadline = time.monotonic() + DONE_SECONDS
-    while time.monotonic() < deadline:
-        try:
-            run.states_polled.append(_state(supervisor, max(1.0, deadline - time.monotonic())))
-        except Exception as error:
-            run.after_error = explain(error, "Supervisor.state()")
-            break
-        if run.all_done:
-            break
-        time.sleep(0.1)
+    while time.monotonic() < deadline and not run.all_done:
+        states, run.after_error = _ask(supervisor, max(1.0, deadline - time.monotonic()))
+        if states is None:
+            return
+        run.states_polled.append(states)
+        time.sleep(0.05)
     if run.all_done:
         for _ in range(STATE_SAMPLES):
-            try:
-                run.states_after.append(_state(supervisor, 10))
-            except Exception as error:
-                run.after_error = explain(error, "Supervisor.state()")
-                break
-
-    run.calls = {name: probes.trainer_calls(run.directory, name) for name in run.models}
-    table = observe.actors()
-    run.supervisor_pid = table[supervisor_id].pid if supervisor_id in table else 0
-    run.worker_pids = {a.id: a.pid for a in observe.children(supervisor_id)}
-
-    worker_ids = [a.id for a in run.workers]
-    try:
-        ray.get(supervisor.terminate.remote(), timeout=15)
-    except Exception as error:
-        run.terminate_error = explain(error, "Supervisor.terminate()")
-    run.alive_after_terminate = observe.alive_after(worker_ids, timeout=10)
+            states, run.after_error = _ask(supervisor, STATE_SECONDS)
+            if states is None:
+                return
+            run.states_after.append(states)
 
 
-def _started(run: TreeRun) -> tuple[str, ...]:
-    return tuple(n for n in run.models if any(c["start"] >= run.work_called_at
-                                               for c in probes.trainer_calls(run.directory, n)))
-
-
-def _sample_while_training(run: TreeRun, supervisor) -> None:
-    """Take STATE_SAMPLES answers of state() while every started worker is held in training by
-    the closed gate. A fixed number of samples, all judged: a worker that guesses its state
-    (the seed's random.choice) cannot pass by luck."""
-    deadline = time.monotonic() + RUNNING_WINDOW_SECONDS
-    for _ in range(STATE_SAMPLES):
-        try:
-            run.states_during.append(_state(supervisor, max(0.2, deadline - time.monotonic())))
-        except ray.exceptions.GetTimeoutError:
-            run.during_error = (f"state() did not answer within {RUNNING_WINDOW_SECONDS:g} s while the workers "
-                                "were training")
-            return
-        except Exception as error:
-            run.during_error = explain(error, "Supervisor.state()")
-            return
-        time.sleep(0.1)
-
-
-def _stable_children(supervisor_id: str, timeout: float = 10.0) -> list:
-    """The supervisor's actors once their number has stopped changing (creation is asynchronous)."""
+def stable_children(supervisor_id: str, timeout: float = 10.0) -> list:
+    """The supervisor's live actors once their number has stopped changing (creation is asynchronous)."""
     deadline = time.monotonic() + timeout
     previous, stable_since = None, time.monotonic()
     while time.monotonic() < deadline:

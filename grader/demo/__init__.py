@@ -17,7 +17,16 @@ MISTAKES = Path(__file__).resolve().parent / "mistakes"
 
 
 def compose(reference: str, override: str) -> str:
-    """The reference code with the override's definitions appended (later definitions win)."""
+    """The reference code with the override's definitions appended (later definitions win), or
+    inserted before a line of the reference if its docstring says `Insert-before: <text>`."""
+    doc = ast.get_docstring(ast.parse(override)) or ""
+    marker = next((line.split(":", 1)[1].strip() for line in doc.splitlines() if line.startswith("Insert-before:")), "")
+    if marker:
+        lines = reference.splitlines()
+        at = next(i for i, line in enumerate(lines) if marker in line)
+        while at > 0 and lines[at - 1].startswith("@"):
+            at -= 1
+        return "\n".join(lines[:at] + ["# ---- changed by this submission ----", override, ""] + lines[at:]) + "\n"
     return reference.rstrip() + "\n\n\n# ---- changed by this submission ----\n" + override
 
 

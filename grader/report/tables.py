@@ -6,14 +6,24 @@ import csv
 import io
 import json
 
-from grader.records import Report
+from grader.records import HIDDEN, Report
+from grader.report.terminal import HIDDEN_FEEDBACK
 
 
-def to_json(reports: list[Report], *, single: bool) -> str:
-    """One report object for one submission given as such; {"submissions": [...]} otherwise."""
-    if single and len(reports) == 1:
-        return json.dumps(reports[0].to_json(), indent=2)
-    return json.dumps({"submissions": [r.to_json() for r in reports]}, indent=2)
+def to_json(reports: list[Report], *, single: bool, student_view: bool = False) -> str:
+    """One report object for one submission given as such; {"submissions": [...]} otherwise.
+    In the student view, hidden checks keep their points and lose their feedback."""
+    data = [_redacted(r.to_json()) if student_view else r.to_json() for r in reports]
+    if single and len(data) == 1:
+        return json.dumps(data[0], indent=2)
+    return json.dumps({"submissions": data}, indent=2)
+
+
+def _redacted(report: dict) -> dict:
+    for check in report["checks"]:
+        if check["visibility"] == HIDDEN and check["feedback"]:
+            check["feedback"] = HIDDEN_FEEDBACK
+    return report
 
 
 def to_csv(reports: list[Report]) -> str:

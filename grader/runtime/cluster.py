@@ -148,6 +148,8 @@ class RayHead:
             except psutil.NoSuchProcess:
                 pass
         psutil.wait_procs(survivors, timeout=5)
-        if self.process.poll() is None:
+        try:
             self.process.wait(5)
+        except subprocess.TimeoutExpired:
+            pass  # already SIGKILLed above; the kernel reaps it
         self.process = None

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from grader.checks import all_specs
-from grader.records import CheckResult, Report, Submission
+from grader.records import PASSED, CheckResult, Report, Submission
 from grader.runtime.cluster import HeadStartError, RayHead, grading_environment
 from grader.session import journal as journal_file
 
@@ -48,7 +48,7 @@ class BoundedOutput:
                 + bytes(self.tail).decode("utf-8", "replace"))
 
 
-def grade_isolated(submission: Submission, *, wall_seconds: float = 600.0, only: tuple[str, ...] = ()) -> Report:
+def grade_isolated(submission: Submission, *, wall_seconds: float = 900.0, only: tuple[str, ...] = ()) -> Report:
     started = time.monotonic()
     specs = [s for s in all_specs() if not only or s.id in only]
     if submission.problem:
@@ -82,13 +82,15 @@ def _grade_until_done(submission: Submission, address: str, workdir: Path, wall_
             break
         run_events, staff = _run_grading_process(submission, address, workdir, remaining,
                                                  pending if attempt > 1 or only else (), attempt)
-        events.extend(run_events)
+        events.extend(e for e in run_events if isinstance(e, dict))
         staff_parts.append(staff)
-        graded = {e["result"]["id"] for e in events if e.get("event") == "result"}
+        graded = {e["result"].get("id") for e in events
+                  if e.get("event") == "result" and isinstance(e.get("result"), dict)}
         died = any(e.get("event") == "died" for e in run_events)
         if not died or any(e.get("event") == "loaded" and e.get("problem") for e in run_events):
             break
-        running = [e["id"] for e in run_events if e.get("event") == "started" and e["id"] not in graded]
+        running = [e.get("id") for e in run_events if isinstance(e, dict) and e.get("event") == "started"
+                   and e.get("id") not in graded]
         if running:
             events.append({"event": "result", "result": _died_result(specs, running[-1], run_events)})
             graded.add(running[-1])
@@ -134,7 +136,8 @@ def _run_grading_process(submission: Submission, address: str, workdir: Path, wa
     events = journal_file.read(journal)
     if timed_out:
         events.append({"event": "wall_clock", "seconds": wall_seconds})
-    elif process.returncode not in (0, None) and not any(e["event"] == "finished" for e in events):
+    elif not any(e.get("event") == "finished" for e in events):
+        # os._exit(0) is a death too: only the grader's own last line says the process ended normally.
         events.append({"event": "died", "returncode": process.returncode})
     return events, staff
 
@@ -153,27 +156,38 @@ def _kill_group(process: subprocess.Popen) -> None:
 
 def _report(submission: Submission, specs, events: list[dict], *, staff: str = "", seconds: float,
             problem: str = "", grader_failure: str = "", wall_seconds: float = 0.0) -> Report:
-    by_id = {}
+    """Build the report from the journal. Points and names come from the rubric, never from the
+    journal (the submission's code runs in the process that writes it): a result counts only for a
+    check that was started, once."""
+    spec_by_id = {spec.id: spec for spec in specs}
+    by_id: dict[str, CheckResult] = {}
     notes: list[str] = []
     flags: list[str] = []
+    started: set[str] = set()
     running = None
     for event in events:
-        kind = event.get("event")
+        kind = event.get("event") if isinstance(event, dict) else None
         if kind == "loaded":
-            problem = problem or event.get("problem", "")
-            notes.extend(event.get("notes", []))
-            flags.extend(event.get("flags", []))
-        elif kind == "started":
-            running = event.get("id")
+            problem = problem or str(event.get("problem") or "")
+            notes.extend(str(n) for n in event.get("notes") or ())
+            flags.extend(str(f) for f in event.get("flags") or ())
+        elif kind == "started" and event.get("id") in spec_by_id:
+            running = event["id"]
+            started.add(running)
         elif kind == "result":
-            result = CheckResult(**event["result"])
+            result = _trusted_result(event.get("result"), spec_by_id, started, by_id)
+            if result is None:
+                flags.append("The grading journal held a result the grader did not produce (tampering?).")
+                continue
             by_id[result.id] = result
             running = None
             if event.get("staff"):
                 staff += f"\n[{result.id}]\n{event['staff']}"
         elif kind == "crashed":
             grader_failure = grader_failure or "the grading process failed"
-            staff += "\n" + event.get("staff", "")
+            staff += "\n" + str(event.get("staff", ""))
+        elif kind not in ("finished", "wall_clock", "died"):
+            flags.append("The grading journal held lines the grader did not write (tampering?).")
     stop = _why_stopped(events, wall_seconds, grader_failure)
     results = []
     for spec in specs:
@@ -190,6 +204,18 @@ def _report(submission: Submission, specs, events: list[dict], *, staff: str = "
     return Report(submission=submission.shown_as, student=submission.student, checks=tuple(results),
                   flags=tuple(dict.fromkeys(flags)), notes=tuple(dict.fromkeys(notes)), problem=problem,
                   staff_log=staff.strip(), seconds=seconds)
+
+
+def _trusted_result(data, spec_by_id: dict, started: set, already: dict) -> CheckResult | None:
+    if not isinstance(data, dict) or data.get("id") not in spec_by_id:
+        return None
+    spec = spec_by_id[data["id"]]
+    if spec.id not in started or spec.id in already:
+        return None
+    seconds = data.get("seconds") if isinstance(data.get("seconds"), (int, float)) else 0.0
+    if data.get("status") == PASSED:
+        return CheckResult.passed(spec, seconds)
+    return CheckResult.failed(spec, str(data.get("feedback") or ""), seconds)
 
 
 def _why_stopped(events: list[dict], wall_seconds: float, grader_failure: str) -> str:

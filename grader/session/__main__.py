@@ -67,7 +67,9 @@ def grade_here(args, journal) -> None:
                    *check_files]
     from grader.session import plugin
 
-    pytest.main(pytest_args, plugins=[plugin, GradingPlugin(grading, journal, args.only)])
+    code = pytest.main(pytest_args, plugins=[plugin, GradingPlugin(grading, journal, args.only)])
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        journal.crashed(f"pytest ended with exit code {int(code)} ({code.name})")
 
 
 if __name__ == "__main__":

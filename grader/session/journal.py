@@ -45,7 +45,9 @@ def read(path: Path) -> list[dict]:
         return events
     for line in lines:
         try:
-            events.append(json.loads(line))
+            event = json.loads(line)
         except json.JSONDecodeError:
             continue
+        if isinstance(event, dict):
+            events.append(event)
     return events

@@ -9,9 +9,12 @@ skipped); if it fails halfway, the names defined before the failure are kept.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import signal
 import sys
+import time
 import traceback
 import types
 from dataclasses import dataclass, field
@@ -171,7 +174,8 @@ def _run(code, namespace: dict, where: str, *, timeout: float) -> str:
     previous = signal.signal(signal.SIGALRM, on_alarm)
     signal.setitimer(signal.ITIMER_REAL, timeout)
     try:
-        exec(code, namespace)
+        with _bounded_ray_waits(time.monotonic() + timeout):
+            exec(code, namespace)
         return ""
     except CellTimeout:
         return (f"{where} was still running after {timeout:.0f} s and was stopped. Move long-running "
@@ -185,11 +189,46 @@ def _run(code, namespace: dict, where: str, *, timeout: float) -> str:
         signal.signal(signal.SIGALRM, previous)
 
 
+@contextlib.contextmanager
+def _bounded_ray_waits(deadline: float):
+    """A signal cannot interrupt a blocked ray.get (Ray drops it), so while a cell loads, ray.get
+    and ray.wait wait at most until the cell's deadline and then raise GetTimeoutError. Once the
+    cell is done the wrappers pass calls through unchanged (a cell may have kept a reference)."""
+    import ray
+
+    real_get, real_wait = ray.get, ray.wait
+    loading = [True]
+
+    def left(timeout):
+        if not loading[0]:
+            return timeout
+        remaining = max(0.01, deadline - time.monotonic())
+        return remaining if timeout is None else min(timeout, remaining)
+
+    def get(refs, *args, timeout=None, **kwargs):
+        return real_get(refs, *args, timeout=left(timeout), **kwargs)
+
+    def wait(refs, *args, timeout=None, **kwargs):
+        return real_wait(refs, *args, timeout=left(timeout), **kwargs)
+
+    ray.get, ray.wait = get, wait
+    try:
+        yield
+    finally:
+        loading[0] = False
+        ray.get, ray.wait = real_get, real_wait
+
+
 def _describe(error: BaseException, where: str) -> str:
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.startswith(where.split(",")[0])]
+    name = where.split(",")[0]
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if os.path.basename(f.filename).startswith(name)]
     line = f" at line {frames[-1].lineno}" if frames else ""
     text = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    return f"{type(error).__name__}{line}{': ' + text[:300] if text else ''}"
+    hint = ""
+    if isinstance(error, ModuleNotFoundError):
+        hint = (f". The grading environment has no module {error.name!r}: remove that import, or ask your "
+                "instructor to add the package")
+    return f"{type(error).__name__}{line}{': ' + text[:300] if text else ''}{hint}"
 
 
 def _syntax_message(error: SyntaxError, where: str) -> str:

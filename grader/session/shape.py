@@ -94,7 +94,7 @@ def _signature_problem(expected: Expected, value) -> str:
             continue
         params = [p for p in signature.parameters.values() if p.name != "_ray_trace_ctx"]
         signature = signature.replace(parameters=params)
-        if method and method != "":
+        if method:
             args = (None,) + tuple(args)  # self
         try:
             signature.bind(*args, **kwargs)
@@ -110,5 +110,7 @@ def _callable(expected: Expected, value, method: str):
         cls = value.__ray_actor_class__
         return getattr(cls, method, None) if method else cls
     if expected.kind == REMOTE_FUNCTION:
-        return getattr(value, "_function", None)
+        from grader.checks.observe import task_function
+
+        return task_function(value)
     return value

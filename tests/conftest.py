@@ -1,0 +1,108 @@
+"""Shared fixtures. Grading costs ~20 s of Ray work per submission, so the whole corpus is
+graded once, in one class folder, by one call of grader.grade (2 at a time), and the tests
+then read its reports."""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+
+from grader.course_files import notebook_code, solution_notebook, student_notebook
+from grader.demo import MISTAKES, compose
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "tests" / "corpus"
+
+
+def override_files() -> list[Path]:
+    return sorted(CORPUS.glob("*.py")) + sorted(MISTAKES.glob("*.py"))
+
+
+def _notebook_with(cells_edit) -> str:
+    notebook = nbformat.read(solution_notebook(), as_version=4)
+    cells_edit(notebook.cells)
+    return nbformat.writes(notebook)
+
+
+def _break_logging_cell(cells):
+    cell = next(c for c in cells if c.cell_type == "code" and "class LoggingActor" in c.source)
+    cell.source = cell.source.replace("def log(self, index, message)", "def log(self, index, message", 1)
+
+
+def _add_endless_cell(cells):
+    cells.insert(3, nbformat.v4.new_code_cell("while True:\n    pass"))
+
+
+def _add_blocked_cell(cells):
+    cells.insert(3, nbformat.v4.new_code_cell(
+        "@ray.remote\nclass Stuck:\n    def wait(self):\n        time.sleep(10**6)\n\n"
+        "ray.get(Stuck.remote().wait.remote())  # blocks in Ray: a signal cannot interrupt it"))
+
+
+def build_corpus(target: Path) -> dict[str, Path]:
+    """Every corpus submission as a student folder; returns {student: file}."""
+    reference = notebook_code(solution_notebook())
+    files: dict[str, Path] = {}
+
+    def put(student: str, name: str, text: str) -> None:
+        folder = target / student / "actor_tree"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+        files[student] = folder / name
+
+    put("reference-notebook", "actor_tree.ipynb", solution_notebook().read_text())
+    put("untouched-stub", "actor_tree.ipynb", student_notebook().read_text())
+    put("reference-py", "actor_tree.py", reference)
+    for override in override_files():
+        put(override.stem, "actor_tree.py", compose(reference, override.read_text()))
+    put("syntax-error-py", "actor_tree.py", reference + "\ndef broken(:\n    pass\n")
+    put("empty-py", "actor_tree.py", "")
+    put("not-json-notebook", "actor_tree.ipynb", '{"cells": [\n  {"cell_type": "code",\n   oops\n')
+    put("syntax-error-cell", "actor_tree.ipynb", _notebook_with(_break_logging_cell))
+    put("endless-cell", "actor_tree.ipynb", _notebook_with(_add_endless_cell))
+    put("blocked-ray-get-cell", "actor_tree.ipynb", _notebook_with(_add_blocked_cell))
+    return files
+
+
+def ray_processes_of_grader() -> list[str]:
+    """Processes started by a grading run (their command lines name its grade-* temp dirs)."""
+    left = []
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        cmdline = " ".join(proc.info["cmdline"] or ())
+        if "/grade-" in cmdline and ("ray" in cmdline or "grader.session" in cmdline):
+            left.append(f"{proc.info['pid']}: {cmdline[:120]}")
+    return left
+
+
+@pytest.fixture(scope="session")
+def graded(tmp_path_factory):
+    from grader import grade
+
+    target = tmp_path_factory.mktemp("class")
+    before = set(glob.glob(f"{tempfile.gettempdir()}/grade-*"))
+    files = build_corpus(target)
+    # GRADER_TEST_RESULTS=DIR keeps reports between runs while developing (unchanged submissions are
+    # not graded again); CI leaves it unset and grades everything.
+    reports = grade([str(target)], jobs=3, wall_seconds=300, results_dir=os.environ.get("GRADER_TEST_RESULTS"))
+    by_student = {r.student: r for r in reports}
+    by_student["temp dirs left"] = sorted(set(glob.glob(f"{tempfile.gettempdir()}/grade-*")) - before)
+    assert set(by_student) == set(files) | {"temp dirs left"}, "every corpus submission has exactly one report"
+    return by_student
+
+
+def failed_ids(report) -> set[str]:
+    return {c.id for c in report.checks if c.status != "passed"}
+
+
+def dump(report) -> str:
+    return json.dumps(report.to_json(), indent=1)[:6000]
+
+
+os.environ.setdefault("PYTHONUNBUFFERED", "1")

@@ -1,0 +1,12 @@
+"""run_experiments always runs 3 experiments, whatever n_experiments says.
+
+Fails: logging.run_experiments_complete
+"""
+
+
+def run_experiments(n_experiments=3, n_iterations=60, delay=1.0):
+    logging_actor = LoggingActor.remote()
+    ray.get([run_experiment.remote(i, logging_actor, n_iterations, delay) for i in range(3)])
+    logs = ray.get(logging_actor.get_logs.remote())
+    ray.kill(logging_actor)
+    return logs

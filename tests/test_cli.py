@@ -1,0 +1,61 @@
+"""The real `grade` command, run once as a user would, plus its usage errors and resumability."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import ray_processes_of_grader
+from grader.checks import REQUIRED_IDS
+from grader.course_files import notebook_code, solution_notebook, student_notebook
+from grader.demo import build_class
+
+
+def _grade(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "grader", *map(str, args)], cwd=cwd, capture_output=True,
+                          text=True, timeout=600)
+
+
+@pytest.mark.slow
+def test_grade_a_class_for_real_then_resume(tmp_path):
+    (tmp_path / "class" / "ada").mkdir(parents=True)
+    (tmp_path / "class" / "ada" / "actor_tree.py").write_text(notebook_code(solution_notebook()))
+    (tmp_path / "class" / "bo" / "actor_tree").mkdir(parents=True)
+    shutil.copyfile(student_notebook(), tmp_path / "class" / "bo" / "actor_tree" / "actor_tree.ipynb")
+
+    done = _grade("class", "--json", "--jobs", "2", "--csv", "grades.csv", "--results", "results", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    reports = json.loads(done.stdout)["submissions"]
+    assert [(r["student"], r["score"], r["max_score"]) for r in reports] == [("ada", 20, 20), ("bo", 0, 20)]
+    for report in reports:
+        assert [c["id"] for c in report["checks"]] == list(REQUIRED_IDS)
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "grades.csv").read_text())))
+    assert [(r["student"], r["score"]) for r in rows] == [("ada", "20"), ("bo", "0")]
+    assert rows[0]["logging.parallel"] == "1" and rows[1]["logging.parallel"] == "0"
+    assert ray_processes_of_grader() == []
+
+    started = time.monotonic()
+    again = _grade("class", "--results", "results", cwd=tmp_path)
+    assert again.returncode == 0 and time.monotonic() - started < 15, "unchanged submissions are not graded again"
+    assert "ada  20 / 20" in again.stdout and "bo  0 / 20" in again.stdout
+
+
+def test_usage_errors_exit_2(tmp_path):
+    assert _grade(cwd=tmp_path).returncode == 2
+    missing = _grade("nowhere.ipynb", cwd=tmp_path)
+    assert missing.returncode == 2 and "nowhere.ipynb: no such file or folder" in missing.stderr
+    assert _grade(tmp_path, "--only", "no.such_check", cwd=tmp_path).returncode == 2
+
+
+def test_demo_class_holds_reference_stub_and_mistakes(tmp_path):
+    target = build_class(tmp_path / "demo")
+    students = sorted(p.name for p in target.iterdir())
+    assert {"reference", "untouched-stub", "blocking-work", "fire-and-forget-logs"} <= set(students)
+    assert (target / "reference" / "actor_tree.ipynb").read_text() == solution_notebook().read_text()

@@ -1,0 +1,75 @@
+"""The course notebooks: the student version is nbgrader's own output and never drifts from the
+source; the source runs top to bottom in a real kernel, with its demos and without them."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from grader.course_files import solution_notebook, student_notebook
+from grader.release import generate
+from grader.runtime import FAST_IMPORT_DIR
+
+
+def _cells(path):
+    notebook = json.loads(path.read_text())
+    return [(c["cell_type"], "".join(c["source"]), c.get("metadata", {})) for c in notebook["cells"]]
+
+
+def test_student_version_is_what_nbgrader_generates(tmp_path):
+    fresh = generate(solution_notebook(), tmp_path / "actor_tree.ipynb")
+    assert _cells(fresh) == _cells(student_notebook()), \
+        "assignments/ is out of date: run `python -m grader.release` and commit the result"
+
+
+def test_student_version_has_no_solutions_and_every_stub_raises():
+    text = student_notebook().read_text()
+    assert "BEGIN SOLUTION" not in text and "END SOLUTION" not in text
+    code = [source for kind, source, _ in _cells(student_notebook()) if kind == "code"]
+    assert sum(source.count("raise NotImplementedError()") for source in code) == 13
+    compile("\n".join(code), "student", "exec")
+
+
+def test_demo_cells_are_tagged_and_guarded():
+    demos = [c for c in nbformat.read(solution_notebook(), as_version=4).cells if "demo" in c.metadata.get("tags", [])]
+    assert len(demos) >= 3
+    for cell in demos:
+        assert cell.source.lstrip().startswith("if not GRADING:"), cell.source[:80]
+
+
+def _execute(*, grading: bool):
+    """Run the source notebook in a real kernel. Ray's temp dir is a short private one: Ray's
+    socket paths must stay under 107 characters, and the cluster must not be another's."""
+    notebook = nbformat.read(solution_notebook(), as_version=4)
+    with tempfile.TemporaryDirectory(prefix="nb-", dir="/tmp") as ray_tmp:
+        env = dict(os.environ, PYTHONPATH=str(FAST_IMPORT_DIR), RAY_TMPDIR=ray_tmp)
+        env.pop("ACTOR_TREE_GRADING", None)
+        if grading:
+            env["ACTOR_TREE_GRADING"] = "1"
+        client = NotebookClient(notebook, timeout=600, kernel_name="python3",
+                                resources={"metadata": {"path": ray_tmp}})
+        client.execute(env=env)  # handed to the kernel's launcher: the kernel and its Ray cluster get it
+    return notebook
+
+
+def _outputs(notebook, grade_id):
+    cell = next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    return "".join(o.get("text", "") for o in cell.outputs)
+
+
+@pytest.mark.slow
+def test_reference_runs_top_to_bottom_with_its_demos():
+    notebook = _execute(grading=False)
+    assert "DONE" in _outputs(notebook, "demo-run-supervisor")
+    assert "RUNNING" in _outputs(notebook, "demo-run-supervisor")
+    assert _outputs(notebook, "demo-run-experiments")
+
+
+def test_reference_runs_in_grading_mode_without_demos():
+    notebook = _execute(grading=True)
+    assert _outputs(notebook, "demo-run-supervisor") == ""
