@@ -59,7 +59,6 @@ def build_corpus(target: Path) -> dict[str, Path]:
 
     put("reference-notebook", "actor_tree.ipynb", solution_notebook().read_text())
     put("untouched-stub", "actor_tree.ipynb", student_notebook().read_text())
-    put("reference-py", "actor_tree.py", reference)
     for override in override_files():
         put(override.stem, "actor_tree.py", compose(reference, override.read_text()))
     put("syntax-error-py", "actor_tree.py", reference + "\ndef broken(:\n    pass\n")

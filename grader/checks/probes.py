@@ -34,7 +34,8 @@ class RecordingTrainer:
         with open(folder / f"{self.name}.calls", "a") as calls:
             calls.write(f"start {os.getpid()} {started}\n")
         deadline = started + GATE_LIMIT_SECONDS
-        while not (folder / GATE_FILE).exists() and time.time() < deadline:
+        while not ((folder / GATE_FILE).exists() or (folder / f"{GATE_FILE}-{self.name}").exists()) \
+                and time.time() < deadline:
             time.sleep(0.02)
         remaining = self.minimum_seconds - (time.time() - started)
         if remaining > 0:
@@ -44,8 +45,9 @@ class RecordingTrainer:
         return 0
 
 
-def open_gate(directory: str) -> None:
-    (Path(directory) / GATE_FILE).touch()
+def open_gate(directory: str, model: str = "") -> None:
+    """Let every trainer of this folder finish, or only the one of `model`."""
+    (Path(directory) / (f"{GATE_FILE}-{model}" if model else GATE_FILE)).touch()
 
 
 def trainer_calls(directory: str, name: str) -> list[dict]:

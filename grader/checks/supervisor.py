@@ -133,6 +133,11 @@ def check_state_values(sub, states):
                               f"{['PENDING'] * count!r}. Report the real state, not a guess.")
     for answer in run.states_during + run.states_polled:
         _plain_states(answer, count, "while polling")
+    staggered = run.states_staggered
+    if staggered is not None and "DONE" in staggered and list(staggered) != ["DONE"] + ["RUNNING"] * (count - 1):
+        raise CheckFailed(f"when only the first model ({run.models[0]!r}) had finished training, state() returned "
+                          f"{shorten(staggered)}; expected {['DONE'] + ['RUNNING'] * (count - 1)!r}: one state per "
+                          "worker, in the order of the models.")
     if run.after_error:
         raise CheckFailed(f"after work(), {run.after_error}.")
     if not run.all_done:

@@ -60,6 +60,8 @@ class States:
     before_error: str = ""
     states_during: list = field(default_factory=list)
     during_error: str = ""
+    states_staggered: object = None
+    """state() once the first model alone had finished training (None if it could not be observed)."""
     states_polled: list = field(default_factory=list)
     states_after: list = field(default_factory=list)
     after_error: str = ""
@@ -175,6 +177,8 @@ def _observe_states(run: States, supervisor, directory: str) -> None:
                 break
             run.states_during.append(states)
             time.sleep(0.1)
+    if run.states_during and not run.during_error:
+        _observe_order(run, supervisor, directory)
     probes.open_gate(directory)
     deadline = time.monotonic() + DONE_SECONDS
     while time.monotonic() < deadline and not run.all_done:
@@ -189,6 +193,23 @@ def _observe_states(run: States, supervisor, directory: str) -> None:
             if states is None:
                 return
             run.states_after.append(states)
+
+
+def _observe_order(run: States, supervisor, directory: str) -> None:
+    """Let only the first model finish: a state() in model order then reads DONE, RUNNING.
+    (Observable only when state() answers during training, as it just did.)"""
+    first = run.models[0]
+    probes.open_gate(directory, first)
+    wait_until(lambda: any(c["end"] for c in probes.trainer_calls(directory, first)), timeout=TRAINING_END_SECONDS)
+    deadline = time.monotonic() + 5.0
+    while time.monotonic() < deadline:
+        states, error = _ask(supervisor, 4.0)
+        if states is None:
+            return
+        run.states_staggered = states
+        if isinstance(states, (list, tuple)) and "DONE" in states:
+            return
+        time.sleep(0.05)
 
 
 def stable_children(supervisor_id: str, timeout: float = 10.0) -> list:
