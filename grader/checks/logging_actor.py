@@ -217,5 +217,5 @@ def check_no_leaks(sub, experiment_runs):
                               "ray.kill it once you have its logs.")
     if all(call.outcome.timed_out or call.outcome.error for call in calls):
         call = experiment_runs.natural
-        reason = "did not return within 60 s" if call.outcome.timed_out else f"failed: {call.outcome.error}"
-        raise CheckFailed(f"{call.text} {reason}, so its clean-up could not be checked.")
+        reason = f"{call.text} did not return within 60 s" if call.outcome.timed_out else call.outcome.error
+        raise CheckFailed(f"{reason}, so the clean-up after it could not be checked.")
