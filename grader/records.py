@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 PASSED = "passed"
 FAILED = "failed"
@@ -123,4 +123,3 @@ class Submission:
     """How reports name it: the path as given by the user."""
     problem: str = ""
     """Set when discovery already knows this cannot be graded (e.g. an empty folder)."""
-    extra: dict = field(default_factory=dict, compare=False)

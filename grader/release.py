@@ -38,7 +38,8 @@ def generate(source: Path, output: Path) -> Path:
         done = subprocess.run(command, cwd=course, capture_output=True, text=True, timeout=300, env=tool_environment())
         produced = course / "release" / NOTEBOOK
         if done.returncode != 0 or not produced.exists():
-            raise RuntimeError(f"nbgrader generate_assignment failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+            raise RuntimeError(f"nbgrader generate_assignment failed ({done.returncode}):\n"
+                               f"{done.stdout}\n{done.stderr}")
         output.parent.mkdir(parents=True, exist_ok=True)
         notebook = json.loads(produced.read_text())
         output.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")

@@ -101,7 +101,8 @@ class RayHead:
             if self.process.poll() is not None:
                 break
             time.sleep(0.1)
-        raise HeadStartError(f"the Ray head did not start within {self.start_timeout:.0f} s:\n{self._log_text()[-2000:]}")
+        raise HeadStartError(f"the Ray head did not start within {self.start_timeout:.0f} s:\n"
+                             f"{self._log_text()[-2000:]}")
 
     def _log_text(self) -> str:
         try:

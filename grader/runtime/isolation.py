@@ -188,7 +188,7 @@ def _report(submission: Submission, specs, events: list[dict], *, staff: str = "
             staff += "\n" + str(event.get("staff", ""))
         elif kind not in ("finished", "wall_clock", "died"):
             flags.append("The grading journal held lines the grader did not write (tampering?).")
-    stop = _why_stopped(events, wall_seconds, grader_failure)
+    stop = _why_stopped(events, grader_failure)
     results = []
     for spec in specs:
         if spec.id in by_id:
@@ -218,7 +218,7 @@ def _trusted_result(data, spec_by_id: dict, started: set, already: dict) -> Chec
     return CheckResult.failed(spec, str(data.get("feedback") or ""), seconds)
 
 
-def _why_stopped(events: list[dict], wall_seconds: float, grader_failure: str) -> str:
+def _why_stopped(events: list[dict], grader_failure: str) -> str:
     for event in events:
         if event.get("event") == "wall_clock":
             return (f"grading hit its wall-clock limit of {event['seconds']:g} s and was stopped "

@@ -26,8 +26,10 @@ EXPECTED = (
     Expected("model_factory", FUNCTION, "def model_factory(m, func)"),
     Expected("Worker", ACTOR, "class Worker: __init__(self, model_type, train_fn); work(self); state(self)",
              (("__init__", ("lr", None), {}), ("work", (), {}), ("state", (), {}))),
-    Expected("Supervisor", ACTOR, "class Supervisor: __init__(self, models=None); work(self); state(self); terminate(self)",
-             (("__init__", (), {}), ("__init__", ([],), {}), ("work", (), {}), ("state", (), {}), ("terminate", (), {}))),
+    Expected("Supervisor", ACTOR,
+             "class Supervisor: __init__(self, models=None); work(self); state(self); terminate(self)",
+             (("__init__", (), {}), ("__init__", ([],), {}), ("work", (), {}), ("state", (), {}),
+              ("terminate", (), {}))),
     Expected("run_supervisor", FUNCTION, "def run_supervisor(models=None, poll_interval=0.5)",
              (("", (), {}), ("", (), {"models": [], "poll_interval": 0.1}))),
     Expected("LoggingActor", ACTOR, "class LoggingActor: __init__(self); log(self, index, message); get_logs(self)",
@@ -68,7 +70,8 @@ def _problem(expected: Expected, namespace: dict, load_failures: dict[str, str])
         return f"{name} should be a Ray actor class (`@ray.remote` on `class {name}`), but it is {_kind(value)}."
     if expected.kind == REMOTE_FUNCTION and not is_remote_function:
         if inspect.isfunction(value):
-            return f"{name} is a plain function: decorate it with @ray.remote so that {name}.remote(...) runs it as a task."
+            return (f"{name} is a plain function: decorate it with @ray.remote so that {name}.remote(...) runs it "
+                    "as a task.")
         return f"{name} should be a Ray remote function (`@ray.remote` on `def {name}`), but it is {_kind(value)}."
     if expected.kind == FUNCTION and not inspect.isfunction(value):
         if is_remote_function:
