@@ -1,7 +1,7 @@
 """One local Ray head, started for one submission and stopped by pid.
 
-Never `ray stop` (it kills every Ray process on the machine) and never address="auto"
-(it finds other people's clusters): this head has its own ports on 127.0.0.1 and its
+Never Ray's machine-wide stop command (it kills every Ray process on the machine) and never the
+"auto" address (it finds other people's clusters): this head has its own ports on 127.0.0.1 and its
 own temp dir, and everything it started is found again by that temp dir and killed by pid.
 """
 
