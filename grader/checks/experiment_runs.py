@@ -29,8 +29,11 @@ class Call:
 
     @property
     def text(self) -> str:
-        args = ", ".join(f"{k}={v}" for k, v in self.kwargs.items())
-        return f"run_experiments({args})"
+        return call_text(self.kwargs)
+
+
+def call_text(kwargs: dict) -> str:
+    return "run_experiments(" + ", ".join(f"{k}={v}" for k, v in kwargs.items()) + ")"
 
 
 @dataclass
@@ -43,8 +46,7 @@ class ExperimentRuns:
 
 def _call(sub, label: str, **kwargs) -> Call:
     before = set(observe.actors())
-    what = "run_experiments(" + ", ".join(f"{k}={v}" for k, v in kwargs.items()) + ")"
-    outcome = call_with_deadline(sub.run_experiments, timeout=CALL_SECONDS, what=what, **kwargs)
+    outcome = call_with_deadline(sub.run_experiments, timeout=CALL_SECONDS, what=call_text(kwargs), **kwargs)
     created = [a for a in observe.actors().values() if a.id not in before]
     # Late relayed calls may hold the logging actor for a moment after the call: hence the wait.
     return Call(label, kwargs, outcome, created, observe.alive_after([a.id for a in created], timeout=10))

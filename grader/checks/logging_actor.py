@@ -11,7 +11,7 @@ import pytest
 import ray
 
 from grader.checks import CheckFailed, check, observe, probes
-from grader.checks.experiment_runs import RELAY_DELAY, run_experiments_three_ways
+from grader.checks.experiment_runs import CALL_SECONDS, RELAY_DELAY, run_experiments_three_ways
 from grader.checks.support import get, shorten, start, wait_until
 
 EXERCISE = ("LoggingActor", "run_experiment", "run_experiments")
@@ -103,7 +103,7 @@ def check_run_experiments_complete(sub, experiment_runs):
     for call in (experiment_runs.provoked, experiment_runs.natural):
         outcome, kwargs = call.outcome, call.kwargs
         if outcome.timed_out:
-            raise CheckFailed(f"{call.text} did not return within 60 s.")
+            raise CheckFailed(f"{call.text} did not return within {CALL_SECONDS:g} s.")
         if outcome.error:
             raise CheckFailed(f"{outcome.error}.")
         logs = outcome.value
@@ -191,7 +191,7 @@ def check_parallel(sub, experiment_runs):
     if overlapping >= 3:
         return  # the experiments overlapped: that is all this check is about
     if call.outcome.timed_out and not started:
-        raise CheckFailed(f"{call.text} did not return within 60 s.")
+        raise CheckFailed(f"{call.text} did not return within {CALL_SECONDS:g} s.")
     if call.outcome.error and not started:
         raise CheckFailed(f"{call.outcome.error}.")
     if not started:
@@ -217,5 +217,6 @@ def check_no_leaks(sub, experiment_runs):
                               "ray.kill it once you have its logs.")
     if all(call.outcome.timed_out or call.outcome.error for call in calls):
         call = experiment_runs.natural
-        reason = f"{call.text} did not return within 60 s" if call.outcome.timed_out else call.outcome.error
+        timed_out = f"{call.text} did not return within {CALL_SECONDS:g} s"
+        reason = timed_out if call.outcome.timed_out else call.outcome.error
         raise CheckFailed(f"{reason}, so the clean-up after it could not be checked.")

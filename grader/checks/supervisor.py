@@ -6,8 +6,9 @@ import pytest
 import ray
 
 from grader.checks import CheckFailed, check, observe, probes
-from grader.checks.support import call_with_deadline, explain, shorten
-from grader.checks.tree_run import MODEL_NAMES, run_lifecycle, run_states, stable_children
+from grader.checks.support import call_with_deadline, shorten
+from grader.checks.tree_run import (DONE_SECONDS, MODEL_NAMES, TRAINING_START_SECONDS, WORK_RETURN_SECONDS,
+                                     run_lifecycle, run_states, stable_children, start_supervisor)
 
 TREE = ("Supervisor", "Worker")
 
@@ -16,13 +17,9 @@ TREE = ("Supervisor", "Worker")
 def default_tree(sub):
     """Supervisor.remote() with no arguments: ready or not, and the actors it created."""
     sub.require(TREE)
-    try:
-        supervisor = sub.Supervisor.remote()
-        ray.get(supervisor.__ray_ready__.remote(), timeout=30)
-    except ray.exceptions.GetTimeoutError:
-        return {"error": "Supervisor.remote() was not ready within 30 s (its __init__ did not return)", "workers": []}
-    except Exception as error:
-        return {"error": explain(error, "Supervisor.remote()"), "workers": []}
+    supervisor, error = start_supervisor(sub, label="Supervisor.remote()")
+    if supervisor is None:
+        return {"error": error, "workers": []}
     workers = stable_children(observe.actor_id(supervisor))
     ray.kill(supervisor)
     return {"error": "", "workers": workers}
@@ -79,11 +76,13 @@ def check_work_nonblocking(sub, lifecycle):
         raise CheckFailed(f"{run.work_error}.")
     if not run.work_returned:
         raise CheckFailed(
-            "work() had not returned after 15 s while the workers were still training: it waits for them. "
+            f"work() had not returned after {WORK_RETURN_SECONDS:g} s while the workers were still training: it "
+            "waits for them. "
             "Start each worker with worker.work.remote() and return without ray.get: the driver polls state() "
             "to follow the training.")
     if not run.started:
-        raise CheckFailed("work() returned, but no worker started training within 15 s: work() must call "
+        raise CheckFailed(f"work() returned, but no worker started training within {TRAINING_START_SECONDS:g} s: "
+                          "work() must call "
                           "work.remote() on every Worker.")
 
 
@@ -142,7 +141,8 @@ def check_state_values(sub, states):
         raise CheckFailed(f"after work(), {run.after_error}.")
     if not run.all_done:
         last = shorten(run.states_polled[-1]) if run.states_polled else "nothing"
-        raise CheckFailed(f"after training finished, state() never reported all DONE within 20 s (last: {last}).")
+        raise CheckFailed(f"after training finished, state() never reported all DONE within "
+                          f"{DONE_SECONDS:g} s (last: {last}).")
     for answer in run.states_after:
         if list(answer) != ["DONE"] * count:
             raise CheckFailed(f"after training finished, state() returned {shorten(answer)} following an all-DONE "
@@ -215,7 +215,8 @@ def check_running_visible(sub, states):
     if run.before_error:
         raise CheckFailed(f"before work(), {run.before_error}, so RUNNING could not be observed.")
     if len(run.started) < len(run.models):
-        raise CheckFailed(f"{len(run.started)} of {len(run.models)} workers started training within 15 s of "
+        raise CheckFailed(f"{len(run.started)} of {len(run.models)} workers started training within "
+                          f"{TRAINING_START_SECONDS:g} s of "
                           "work(), so RUNNING could not be observed.")
     if run.during_error:
         raise CheckFailed(

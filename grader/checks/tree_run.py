@@ -24,6 +24,7 @@ from grader.checks.support import explain, wait_until
 
 MODEL_NAMES = ("alpha", "beta")
 STATES_MODEL_NAMES = ("gamma", "delta")  # other names: a student may name actors after models
+READY_SECONDS = 30.0
 WORK_RETURN_SECONDS = 15.0  # the gate is closed: training cannot end while we wait
 TRAINING_START_SECONDS = 15.0
 TRAINING_END_SECONDS = 20.0
@@ -75,17 +76,21 @@ def _all(states, value: str, count: int) -> bool:
     return isinstance(states, (list, tuple)) and len(states) == count and all(s == value for s in states)
 
 
-def _create(sub, directory: str, names: tuple[str, ...]):
-    """(supervisor handle or None, error text)."""
-    models = [(name, probes.RecordingTrainer(name, directory)) for name in names]
+def start_supervisor(sub, *args, label: str):
+    """(supervisor handle once its __init__ has returned, "") or (None, why not)."""
     try:
-        supervisor = sub.Supervisor.remote(models)
-        ray.get(supervisor.__ray_ready__.remote(), timeout=30)
+        supervisor = sub.Supervisor.remote(*args)
+        ray.get(supervisor.__ray_ready__.remote(), timeout=READY_SECONDS)
         return supervisor, ""
     except ray.exceptions.GetTimeoutError:
-        return None, "Supervisor.remote(models) was not ready within 30 s (its __init__ did not return)"
+        return None, f"{label} was not ready within {READY_SECONDS:g} s (its __init__ did not return)"
     except Exception as error:
-        return None, explain(error, "Supervisor.remote(models)")
+        return None, explain(error, label)
+
+
+def _create(sub, directory: str, names: tuple[str, ...]):
+    models = [(name, probes.RecordingTrainer(name, directory)) for name in names]
+    return start_supervisor(sub, models, label="Supervisor.remote(models)")
 
 
 def _started(directory: str, names: tuple[str, ...], since: float) -> tuple[str, ...]:
