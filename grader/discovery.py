@@ -56,6 +56,14 @@ def _student_of_folder(folder: Path) -> str:
     return folder.parent.name if folder.name == ASSIGNMENT else folder.name
 
 
+def submission_folder(folder: Path, student: str) -> Submission:
+    """The submission of `student` in `folder` (e.g. nbgrader's submitted/<student>/<assignment>/);
+    a folder with no usable file gives a Submission with its problem set."""
+    if not folder.is_dir():
+        return Submission(str(folder), student, str(folder), problem=f"{folder} is missing.")
+    return _from_folder(folder, student, str(folder))
+
+
 def _from_folder(folder: Path, student: str, shown: str) -> Submission:
     files = _gradable_files(folder)
     notebooks = [p for p in files if p.suffix == ".ipynb"]

@@ -27,7 +27,13 @@ def grade(paths, *, jobs: int = 1, wall_seconds: float = 900.0, results_dir=None
     reports of unchanged submissions: a run that died halfway finishes the rest.
     progress: called as progress(done, total, report) after each submission.
     """
-    submissions = discover(paths)
+    return grade_submissions(discover(paths), jobs=jobs, wall_seconds=wall_seconds, results_dir=results_dir,
+                             only=only, progress=progress)
+
+
+def grade_submissions(submissions: list[Submission], *, jobs: int = 1, wall_seconds: float = 900.0,
+                      results_dir=None, only=(), progress=None) -> list[Report]:
+    """`grade()` for submissions already found (see grader.discovery)."""
     only = tuple(only)
     results = Path(results_dir) if results_dir else None
     if results:

@@ -1,7 +1,9 @@
 """Make the student version of the assignment with nbgrader's own `generate_assignment`.
 
-`python -m grader.release` rewrites assignments/actor_tree/actor_tree.ipynb from
-solutions/actor_tree/actor_tree.ipynb; the test suite regenerates it and fails on any drift.
+`python -m grader.release` first writes the autograder cells of the source notebook
+(solutions/actor_tree/actor_tree.ipynb) from the rubric, one grade cell per check with the
+check's points (hidden checks inside `### BEGIN HIDDEN TESTS`), then rewrites
+assignments/actor_tree/actor_tree.ipynb from it. The test suite fails on any drift of either.
 """
 
 from __future__ import annotations
@@ -17,6 +19,81 @@ from pathlib import Path
 from grader.course_files import NOTEBOOK, solution_notebook
 
 ASSIGNMENT = "actor_tree"
+AUTOGRADER_PREFIX = "check-"
+"""grade_id of an autograder cell: the prefix, then the check id with "-" for "." (nbgrader
+allows letters, digits, "_" and "-" only)."""
+SECTION_ID = "autograder-md"
+BEFORE_ID = "closing"
+SECTION_TEXT = """---
+## Autograder checks
+
+Each cell below is one check of the final grade, worth the points it says. They run the same
+checks as the self-check above and as your instructor's `grade` command, against the definitions
+in this kernel; the first one runs them all (about half a minute), the others report. A failed
+check shows why. The cells are locked: nbgrader puts them back as they are here when grading.
+The last one is a hidden check: you see whether it passed, your instructor sees the details."""
+
+
+def autograder_cells() -> list:
+    """The autograder section: a heading, then one locked grade cell per check of the rubric."""
+    import nbformat
+
+    from grader.checks import all_specs
+    from grader.records import HIDDEN
+
+    heading = nbformat.v4.new_markdown_cell(SECTION_TEXT)
+    heading.id = SECTION_ID
+    heading.metadata["nbgrader"] = _nbgrader_metadata(SECTION_ID, locked=True)
+    cells = [heading]
+    for spec in all_specs():
+        call = f'autograde_check("{spec.id}")'
+        if spec.visibility == HIDDEN:
+            call = f"### BEGIN HIDDEN TESTS\n{call}\n### END HIDDEN TESTS"
+        points = f"{spec.points:g} point" + ("" if spec.points == 1 else "s")
+        hidden = ", hidden" if spec.visibility == HIDDEN else ""
+        cell = nbformat.v4.new_code_cell(f"# {spec.name} ({points}{hidden})\n"
+                                         f"from grader.notebook import autograde_check\n{call}")
+        cell.id = autograder_grade_id(spec.id)
+        cell.metadata["nbgrader"] = _nbgrader_metadata(cell.id, grade=True, locked=True,
+                                                       points=spec.points)
+        cells.append(cell)
+    return cells
+
+
+def autograder_grade_id(check_id: str) -> str:
+    return AUTOGRADER_PREFIX + check_id.replace(".", "-")
+
+
+def _nbgrader_metadata(grade_id: str, *, grade: bool = False, locked: bool = False, points: float = 0) -> dict:
+    data = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3, "solution": False}
+    if grade:
+        data["points"] = points
+    return data
+
+
+def with_autograder_cells(notebook):
+    """`notebook` with its autograder section (re)written from the rubric, before the wrap-up."""
+    def grade_id(cell):
+        return (cell.metadata.get("nbgrader") or {}).get("grade_id", "")
+
+    cells = [c for c in notebook.cells
+             if grade_id(c) != SECTION_ID and not grade_id(c).startswith(AUTOGRADER_PREFIX)]
+    at = next((i for i, c in enumerate(cells) if grade_id(c) == BEFORE_ID), len(cells))
+    notebook.cells = cells[:at] + autograder_cells() + cells[at:]
+    return notebook
+
+
+def sync_source(source: Path) -> bool:
+    """Rewrite the source notebook's autograder section from the rubric; True if it changed."""
+    import nbformat
+
+    notebook = nbformat.read(source, as_version=4)
+    before = nbformat.writes(notebook)
+    after = nbformat.writes(with_autograder_cells(notebook))
+    if after == before:
+        return False
+    source.write_text(after if after.endswith("\n") else after + "\n")
+    return True
 
 
 def tool_environment() -> dict:
@@ -48,6 +125,8 @@ def generate(source: Path, output: Path) -> Path:
 
 def main() -> int:
     source = solution_notebook()
+    if sync_source(source):
+        print(f"rewrote the autograder cells of {source}")
     output = source.parents[2] / "assignments" / NOTEBOOK
     generate(source, output)
     print(f"wrote {output}")

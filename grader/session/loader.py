@@ -144,8 +144,9 @@ def _load_notebook(path: Path, raw: bytes) -> Loaded:
             continue
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else str(source)
-        tags = set((cell.get("metadata") or {}).get("tags") or ())
-        if tags & DEMO_TAGS or not source.strip():
+        metadata = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
+        tags = set(metadata.get("tags") or ())
+        if tags & DEMO_TAGS or _is_autograder_test(metadata) or not source.strip():
             continue
         where = f"{path.name}, cell {number}"
         try:
@@ -163,6 +164,12 @@ def _load_notebook(path: Path, raw: bytes) -> Loaded:
                 if name not in namespace:
                     loaded.failures.setdefault(name, failure)
     return loaded
+
+
+def _is_autograder_test(metadata: dict) -> bool:
+    """nbgrader's autograder cells run the rubric in the kernel; here the grader runs it itself."""
+    nbgrader = metadata.get("nbgrader")
+    return isinstance(nbgrader, dict) and bool(nbgrader.get("grade")) and not nbgrader.get("solution")
 
 
 def _run(code, namespace: dict, where: str, *, timeout: float) -> str:

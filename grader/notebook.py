@@ -1,0 +1,271 @@
+"""The rubric inside a Jupyter kernel: the student's self-check and nbgrader's autograder cells.
+
+Both run the very check functions that `grade` runs (under pytest, with the same fixtures and
+timeouts), against the definitions in the kernel's namespace and on the Ray session the notebook
+already started. In a notebook:
+
+    from grader.notebook import self_check
+    self_check()                                   # visible checks, a table
+
+and in an nbgrader autograder cell (the source notebook has one per check):
+
+    from grader.notebook import autograde_check
+    autograde_check("logging.parallel")            # raises if the check fails
+
+The whole rubric runs once per kernel, on the first autograder cell; each cell then reports its
+own check, so checks that share a fixture (the three run_experiments calls) agree with each
+other and with `grade`. Nothing reaches stderr while checks run: nbgrader scores 0 for any
+autograder cell that writes to stderr, and Ray's workers and the student's code both may.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import importlib.util
+import inspect
+import io
+import logging
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from grader.checks import CHECK_MODULES, all_specs
+from grader.records import HIDDEN, PASSED, VISIBLE, CheckResult
+
+KERNEL_CPUS = 4
+"""CPUs of the Ray session started here when the notebook has none (the parallel check needs 3)."""
+STALE_HINT = ("These are the definitions as they are in this kernel now: re-run the cells you changed "
+              "before checking.")
+HIDDEN_FAILED = "This hidden check did not pass. Its details are shown to your instructor only."
+
+
+class CheckNotPassed(AssertionError):
+    """An autograder cell's check failed (nbgrader scores the cell 0)."""
+
+
+class _Namespace:
+    """The kernel's globals, seen as the module the checks expect (`sub.module.__dict__` is them,
+    so the checks' temporary swaps reach the student's functions)."""
+
+    def __init__(self, namespace: dict):
+        self.__dict__ = namespace
+
+
+class _Collector:
+    """Takes the grading plugin's journal events in memory."""
+
+    def __init__(self, on_result=None):
+        self.results: dict[str, CheckResult] = {}
+        self.staff: dict[str, str] = {}
+        self._on_result = on_result
+
+    def started(self, check_id: str) -> None:
+        pass
+
+    def result(self, result: CheckResult, staff: str) -> None:
+        self.results[result.id] = result
+        self.staff[result.id] = staff
+        if self._on_result is not None:
+            self._on_result(result)
+
+
+def run_checks_here(namespace: dict, *, only: tuple[str, ...] = (),
+                    on_result=None) -> tuple[list[CheckResult], list[str]]:
+    """Run the checks (all, or `only`) against `namespace` in this process; (results in rubric
+    order, notes). Never raises: a check that could not run is failed with the reason."""
+    import pytest
+
+    from grader.session import plugin
+    from grader.session.context import Grading
+    from grader.session.shape import inspect_shape
+
+    specs = [s for s in all_specs() if not only or s.id in only]
+    collector = _Collector(on_result)
+    notes: dict[str, None] = {}
+    with tempfile.TemporaryDirectory(prefix="self-check-") as scratch, _ray_session(notes), _silenced():
+        grading = Grading(_Namespace(namespace), inspect_shape(namespace, {}), "", Path(scratch) / "checks")
+        check_files = [importlib.util.find_spec(name).origin for name in CHECK_MODULES]
+        try:
+            pytest.main(["-q", "-s", "-p", "no:cacheprovider", "-p", "no:logging", "-c", os.devnull,
+                         "--rootdir", scratch, "-o", "python_files=*.py", "-o", "python_functions=check_*",
+                         *check_files],
+                        plugins=[plugin, plugin.GradingPlugin(grading, collector, [s.id for s in specs])])
+        except BaseException as error:  # KeyboardInterrupt included: report what was graded
+            notes[f"Checking stopped early: {type(error).__name__}."] = None
+    results = [collector.results.get(s.id) or CheckResult.failed(s, "This check did not run to the end.")
+               for s in specs]
+    return results, list(notes)
+
+
+@contextlib.contextmanager
+def _ray_session(notes: dict):
+    """Use the notebook's Ray session (start one if there is none), and keep the student's
+    ray.init()/ray.shutdown() calls from replacing or stopping it while the checks run."""
+    import ray
+
+    from grader.session.runtime_guard import keep_grader_runtime
+
+    if not ray.is_initialized():
+        ray.init(address="local", num_cpus=KERNEL_CPUS, include_dashboard=False,
+                 logging_level=logging.ERROR, log_to_driver=False)
+        notes["Ray was not running in this kernel; the check started a local Ray session."] = None
+    cpus = ray.cluster_resources().get("CPU", 0)
+    if cpus < 3:
+        notes[f"This Ray session has {cpus:g} CPUs; logging.parallel needs 3 tasks at once, so it fails here "
+              f"whatever the code. Start Ray as the notebook does (num_cpus={KERNEL_CPUS})."] = None
+    original = ray.init, ray.shutdown
+    keep_grader_runtime(notes)
+    try:
+        yield
+    finally:
+        ray.init, ray.shutdown = original
+
+
+@contextlib.contextmanager
+def _silenced():
+    """Send everything written while checks run (Python streams and the file descriptors that
+    Ray's C++ core and subprocesses write to) to a scratch file."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = {fd: os.dup(fd) for fd in (1, 2)}
+    sink = tempfile.TemporaryFile()
+    buffer = io.StringIO()
+    try:
+        for fd in saved:
+            os.dup2(sink.fileno(), fd)
+        with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
+            yield
+    finally:
+        for fd, copy in saved.items():
+            os.dup2(copy, fd)
+            os.close(copy)
+        sink.close()
+
+
+# -- nbgrader autograder cells ---------------------------------------------------------------------
+
+_rubric_results: dict[int, dict[str, CheckResult]] = {}
+"""The whole rubric's results per kernel namespace: run once, on the first autograder cell."""
+
+
+def autograde_check(check_id: str) -> None:
+    """One nbgrader autograder cell: print the passed check, or raise CheckNotPassed with the
+    feedback (for a hidden check, the points only)."""
+    __tracebackhide__ = True
+    if os.environ.get("ACTOR_TREE_GRADING"):
+        return  # inside `grade`, which runs every check itself, in its own process
+    namespace = _caller_globals()
+    specs = {s.id: s for s in all_specs()}
+    if check_id not in specs:
+        raise ValueError(f"No check {check_id!r}; the checks are: {', '.join(specs)}")
+    results = _rubric_results.get(id(namespace))
+    if results is None:
+        found, _ = run_checks_here(namespace)
+        results = _rubric_results[id(namespace)] = {r.id: r for r in found}
+    result = results[check_id]
+    points = f"{result.score:g}/{result.max_score:g}"
+    if result.status == PASSED:
+        print(f"passed ({points}): {result.name}")
+        return
+    feedback = HIDDEN_FAILED if result.visibility == HIDDEN else result.feedback
+    raise CheckNotPassed(f"{check_id} not passed ({points}): {result.name}\n{feedback}") from None
+
+
+def _caller_globals() -> dict:
+    """The globals of whoever called our caller: the notebook's namespace."""
+    frame = inspect.currentframe()
+    try:
+        return frame.f_back.f_back.f_globals
+    finally:
+        del frame
+
+
+# -- the student's self-check ----------------------------------------------------------------------
+
+def self_check(namespace: dict | None = None):
+    """Run the visible checks on the definitions in this kernel and show a table as each check
+    finishes. Returns the results (a list of CheckResult)."""
+    namespace = namespace if namespace is not None else _caller_globals()
+    visible = tuple(s.id for s in all_specs() if s.visibility == VISIBLE)
+    started = time.monotonic()
+    done: list[CheckResult] = []
+    display = _Display()
+    display.show(render_html(done, [], running=True))
+
+    def on_result(result):
+        done.append(result)
+        display.show(render_html(done, [], running=True))
+
+    results, notes = run_checks_here(namespace, only=visible, on_result=on_result)
+    display.show(render_html(results, notes, seconds=time.monotonic() - started))
+    if not display.rich:
+        print(render_text(results, notes))
+    return results
+
+
+class _Display:
+    """An updatable HTML output in Jupyter; nothing (the text table comes at the end) elsewhere."""
+
+    def __init__(self):
+        self.rich = "ipykernel" in sys.modules and _in_kernel()
+        self._handle = None
+
+    def show(self, markup: str) -> None:
+        if not self.rich:
+            return
+        from IPython.display import HTML, display
+
+        if self._handle is None:
+            self._handle = display(HTML(markup), display_id=True)
+        else:
+            self._handle.update(HTML(markup))
+
+
+def _in_kernel() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def render_html(results: list[CheckResult], notes: list[str], *, running: bool = False,
+                seconds: float = 0.0) -> str:
+    score = sum(r.score for r in results)
+    total = sum(r.max_score for r in results)
+    if running:
+        title = f"Self-check running: {len(results)} checks done so far ..."
+    else:
+        title = (f"Self-check: {score:g} / {total:g} points on the visible checks "
+                 f"({sum(r.status == PASSED for r in results)} of {len(results)} passed, {seconds:.0f} s)")
+    rows = []
+    for r in results:
+        ok = r.status == PASSED
+        mark = "&#10004; passed" if ok else "&#10008; failed"
+        color = "#1a7f37" if ok else "#cf222e"
+        feedback = "" if ok else html.escape(r.feedback).replace("\n", "<br>")
+        rows.append(
+            f'<tr class="check {r.status}" data-check="{html.escape(r.id)}">'
+            f'<td style="color:{color};white-space:nowrap">{mark}</td>'
+            f"<td><code>{html.escape(r.id)}</code><br>{html.escape(r.name)}</td>"
+            f'<td style="text-align:right">{r.score:g}/{r.max_score:g}</td>'
+            f'<td style="text-align:left">{feedback}</td></tr>')
+    note_items = "".join(f"<li>{html.escape(n)}</li>" for n in [*notes, STALE_HINT])
+    return (f'<div class="actor-tree-self-check"><p><b>{html.escape(title)}</b></p>'
+            '<table><thead><tr><th>result</th><th>check</th><th>points</th><th>feedback</th></tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table>"
+            f"<ul>{note_items}</ul>"
+            "<p>The hidden check is not run here; it counts in the final grade.</p></div>")
+
+
+def render_text(results: list[CheckResult], notes: list[str]) -> str:
+    from grader.records import Report
+    from grader.report.terminal import render
+
+    report = Report(submission="this kernel", student="self-check", checks=tuple(results),
+                    notes=tuple([*notes, STALE_HINT]))
+    return render(report, student_view=True)
