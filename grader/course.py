@@ -138,6 +138,11 @@ def _gradebook_url(root: Path) -> str:
 def _assignment_notebook(gradebook: str, assignment: str) -> str:
     from nbgrader.api import Gradebook, MissingEntry
 
+    from grader.release import tool_environment
+
+    if not Path(gradebook.removeprefix("sqlite:///")).is_file():
+        raise CourseError(f"no gradebook yet: run `nbgrader generate_assignment {assignment}` first.")
+    os.environ["PATH"] = tool_environment()["PATH"]  # nbgrader runs `alembic` by name to upgrade a gradebook
     with Gradebook(gradebook) as book:
         try:
             found = book.find_assignment(assignment)

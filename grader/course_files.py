@@ -27,10 +27,15 @@ def student_notebook() -> Path:
 
 
 def notebook_code(path: Path, *, skip_tags=("demo",)) -> str:
-    """The code cells of a notebook, demo cells left out, as one Python source."""
+    """The code cells of a notebook, demo cells and nbgrader's autograder cells left out, as one
+    Python source."""
     import nbformat
+
+    def autograder(cell) -> bool:
+        nbgrader = cell.metadata.get("nbgrader", {})
+        return bool(nbgrader.get("grade")) and not nbgrader.get("solution")
 
     notebook = nbformat.read(path, as_version=4)
     cells = [c.source for c in notebook.cells
-             if c.cell_type == "code" and not set(c.metadata.get("tags", ())) & set(skip_tags)]
+             if c.cell_type == "code" and not set(c.metadata.get("tags", ())) & set(skip_tags) and not autograder(c)]
     return "\n\n".join(cells) + "\n"

@@ -42,11 +42,12 @@ def grade_submissions(submissions: list[Submission], *, jobs: int = 1, wall_seco
 
     def one(submission: Submission) -> Report:
         nonlocal done
-        report = _cached(results, submission, only) if results else None
+        selected = submission.checks or only
+        report = _cached(results, submission, selected) if results else None
         if report is None:
-            report = _grade_safely(submission, wall_seconds, only)
+            report = _grade_safely(submission, wall_seconds, selected)
             if results:
-                _save(results, submission, only, report)
+                _save(results, submission, selected, report)
         done += 1
         if progress:
             progress(done, len(submissions), report)

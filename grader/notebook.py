@@ -233,6 +233,11 @@ def _in_kernel() -> bool:
     return shell is not None and getattr(shell, "kernel", None) is not None
 
 
+LEFT = "text-align:left;vertical-align:top"
+"""JupyterLab right-aligns table cells; prose reads left to right."""
+HEADINGS = ("result", "check", "points", "feedback")
+
+
 def render_html(results: list[CheckResult], notes: list[str], *, running: bool = False,
                 seconds: float = 0.0) -> str:
     score = sum(r.score for r in results)
@@ -250,13 +255,13 @@ def render_html(results: list[CheckResult], notes: list[str], *, running: bool =
         feedback = "" if ok else html.escape(r.feedback).replace("\n", "<br>")
         rows.append(
             f'<tr class="check {r.status}" data-check="{html.escape(r.id)}">'
-            f'<td style="color:{color};white-space:nowrap">{mark}</td>'
-            f"<td><code>{html.escape(r.id)}</code><br>{html.escape(r.name)}</td>"
-            f'<td style="text-align:right">{r.score:g}/{r.max_score:g}</td>'
-            f'<td style="text-align:left">{feedback}</td></tr>')
+            f'<td style="{LEFT};color:{color};white-space:nowrap">{mark}</td>'
+            f'<td style="{LEFT}"><code>{html.escape(r.id)}</code><br>{html.escape(r.name)}</td>'
+            f'<td style="{LEFT};white-space:nowrap">{r.score:g}/{r.max_score:g}</td>'
+            f'<td style="{LEFT}">{feedback}</td></tr>')
     note_items = "".join(f"<li>{html.escape(n)}</li>" for n in [*notes, STALE_HINT])
     return (f'<div class="actor-tree-self-check"><p><b>{html.escape(title)}</b></p>'
-            '<table><thead><tr><th>result</th><th>check</th><th>points</th><th>feedback</th></tr></thead>'
+            "<table><thead><tr>" + "".join(f'<th style="{LEFT}">{h}</th>' for h in HEADINGS) + "</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table>"
             f"<ul>{note_items}</ul>"
             "<p>The hidden check is not run here; it counts in the final grade.</p></div>")

@@ -123,3 +123,5 @@ class Submission:
     """How reports name it: the path as given by the user."""
     problem: str = ""
     """Set when discovery already knows this cannot be graded (e.g. an empty folder)."""
+    checks: tuple[str, ...] = ()
+    """The checks to run on it; empty: those the whole run selects (all, or --only)."""

@@ -59,3 +59,24 @@ def test_demo_class_holds_reference_stub_and_mistakes(tmp_path):
     students = sorted(p.name for p in target.iterdir())
     assert {"reference", "untouched-stub", "blocking-work", "fire-and-forget-logs"} <= set(students)
     assert (target / "reference" / "actor_tree.ipynb").read_text() == solution_notebook().read_text()
+
+
+@pytest.mark.slow
+def test_self_check_runs_the_visible_checks_as_a_student_sees_them(tmp_path):
+    shutil.copyfile(student_notebook(), tmp_path / "actor_tree.ipynb")
+    done = _grade("--self-check", "actor_tree.ipynb", "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    visible = [i for i in REQUIRED_IDS if i != "logging.no_leaks"]
+    assert [c["id"] for c in report["checks"]] == visible and report["max_score"] == 19
+    assert all("not implemented yet" in c["feedback"] for c in report["checks"])
+
+
+def test_course_usage_errors_exit_2(tmp_path):
+    assert _grade("--nbgrader", "actor_tree", cwd=tmp_path).returncode == 2  # not a course folder
+    assert _grade("--new-course", tmp_path / "c", cwd=tmp_path).returncode == 0
+    again = _grade("--new-course", tmp_path / "c", cwd=tmp_path)
+    assert again.returncode == 2 and "already exists" in again.stderr
+    not_generated = _grade("--nbgrader", "actor_tree", cwd=tmp_path / "c")
+    assert not_generated.returncode == 2 and "nbgrader generate_assignment actor_tree" in not_generated.stderr
+    assert _grade("--self-check", "x.ipynb", "--demo", cwd=tmp_path).returncode == 2

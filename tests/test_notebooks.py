@@ -12,7 +12,8 @@ import pytest
 from nbclient import NotebookClient
 
 from grader.course_files import solution_notebook, student_notebook
-from grader.release import generate
+from grader.checks import all_specs
+from grader.release import autograder_grade_id, generate, with_autograder_cells
 from grader.runtime import FAST_IMPORT_DIR
 
 
@@ -25,6 +26,19 @@ def test_student_version_is_what_nbgrader_generates(tmp_path):
     fresh = generate(solution_notebook(), tmp_path / "actor_tree.ipynb")
     assert _cells(fresh) == _cells(student_notebook()), \
         "assignments/ is out of date: run `python -m grader.release` and commit the result"
+
+
+def test_autograder_cells_match_the_rubric():
+    source = nbformat.read(solution_notebook(), as_version=4)
+    assert nbformat.writes(with_autograder_cells(nbformat.read(solution_notebook(), as_version=4))) == \
+        nbformat.writes(source), "run `python -m grader.release` and commit the result"
+    cells = {c.metadata["nbgrader"]["grade_id"]: c for c in source.cells if c.metadata["nbgrader"].get("grade")}
+    for spec in all_specs():
+        cell = cells[autograder_grade_id(spec.id)]
+        assert cell.metadata["nbgrader"]["points"] == spec.points and f'"{spec.id}"' in cell.source
+        assert ("BEGIN HIDDEN TESTS" in cell.source) == (spec.visibility == "hidden")
+    released = {c.metadata["nbgrader"]["grade_id"]: c for c in nbformat.read(student_notebook(), as_version=4).cells}
+    assert "no_leaks" not in released[autograder_grade_id("logging.no_leaks")].source
 
 
 def test_student_version_has_no_solutions_and_every_stub_raises():
@@ -63,11 +77,19 @@ def _outputs(notebook, grade_id):
 
 
 @pytest.mark.slow
-def test_reference_runs_top_to_bottom_with_its_demos():
+def test_reference_runs_top_to_bottom_with_its_demos_self_check_and_autograder_cells():
     notebook = _execute(grading=False)
     assert "DONE" in _outputs(notebook, "demo-run-supervisor")
     assert "RUNNING" in _outputs(notebook, "demo-run-supervisor")
     assert _outputs(notebook, "demo-run-experiments")
+    self_check = next(c for c in notebook.cells if c.metadata["nbgrader"]["grade_id"] == "self-check")
+    table = "".join(o.get("data", {}).get("text/html", "") for o in self_check.outputs)
+    assert "Self-check: 19 / 19 points on the visible checks" in table, table[:2000]
+    for spec in all_specs():
+        grade_id = autograder_grade_id(spec.id)
+        cell = next(c for c in notebook.cells if c.metadata["nbgrader"]["grade_id"] == grade_id)
+        assert [o.output_type for o in cell.outputs] == ["stream"] and cell.outputs[0].name == "stdout", cell.outputs
+        assert _outputs(notebook, grade_id).startswith("passed")
 
 
 def test_reference_runs_in_grading_mode_without_demos():
