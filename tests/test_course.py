@@ -34,6 +34,28 @@ EXPECTED = {
     "stub": set(),
 }
 """Checks each student passes."""
+BROKEN = {
+    "duplicated": set(POINTS),  # the correct notebook with every cell twice and an autograder cell deleted
+    "notjson": set(),
+    "nonotebook": set(),
+}
+"""Submissions put straight into submitted/ (as a botched copy would): each gets a clear result."""
+
+
+def _broken_submissions(root: Path) -> None:
+    correct = root / "submitted" / "correct" / ASSIGNMENT
+    for student in BROKEN:
+        folder = root / "submitted" / student / ASSIGNMENT
+        folder.mkdir(parents=True)
+        for name in ("timestamp.txt", "submission_secret.txt"):
+            shutil.copyfile(correct / name, folder / name)
+    notebook = nbformat.read(correct / f"{ASSIGNMENT}.ipynb", as_version=4)
+    notebook.cells = [c for c in notebook.cells for _ in (0, 1)
+                      if c.metadata.get("nbgrader", {}).get("grade_id") != autograder_grade_id("logging.parallel")]
+    for cell in notebook.cells:
+        cell.pop("id", None)
+    nbformat.write(notebook, root / "submitted" / "duplicated" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    (root / "submitted" / "notjson" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").write_text('{"cells": [\n oops')
 
 
 def run(*command, cwd, check=True):
@@ -91,6 +113,7 @@ def cycle(tmp_path_factory):
         with_solutions(home / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", solved)
         run("nbgrader", "submit", ASSIGNMENT, *mine, cwd=home)
     run("nbgrader", "collect", ASSIGNMENT, "--ExchangeCollect.check_owner=False", cwd=root)
+    _broken_submissions(root)
     graded = run("grade", "--nbgrader", ASSIGNMENT, "--jobs", "2", cwd=root)
     run("nbgrader", "export", "--to=grades.csv", cwd=root)
     run("nbgrader", "release_feedback", ASSIGNMENT, cwd=root)
@@ -103,7 +126,7 @@ def cycle(tmp_path_factory):
 
 def test_grade_nbgrader_records_every_check_in_the_gradebook(cycle):
     assert "correct" in cycle["graded"].stdout, cycle["graded"].stdout
-    for student, passing in EXPECTED.items():
+    for student, passing in {**EXPECTED, **BROKEN}.items():
         expected = {i: (POINTS[i] if i in passing else 0.0) for i in POINTS}
         assert cycle["ours"][student] == expected, student
 
@@ -144,9 +167,21 @@ def test_a_rerun_grades_nobody_twice(cycle):
     assert gradebook_scores(cycle["root"]) == cycle["ours"]
 
 
+def test_broken_submissions_get_a_clear_result_and_feedback(cycle):
+    root = cycle["root"]
+    for student, why in (("notjson", "is not a valid notebook: JSON error at line 2"),
+                         ("nonotebook", "holds no notebook")):
+        report = json.loads((root / "grade_results" / ASSIGNMENT / f"{student}.json").read_text())["report"]
+        assert why in report["problem"], report
+        assert why in (root / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+
+
 def test_plain_nbgrader_autograde_gives_the_same_scores_check_by_check(cycle):
     root = cycle["root"]
     shutil.rmtree(root / "autograded")
+    for student in BROKEN:  # plain nbgrader stops on these (a duplicated grade cell, no notebook)
+        shutil.rmtree(root / "submitted" / student)
     run("nbgrader", "autograde", ASSIGNMENT, "--force", cwd=root)
-    assert gradebook_scores(root) == cycle["ours"]
+    scores = gradebook_scores(root)
+    assert {s: scores[s] for s in EXPECTED} == {s: cycle["ours"][s] for s in EXPECTED}
     assert not ray_processes_of_grader()
