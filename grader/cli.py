@@ -7,6 +7,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from grader.runtime.limits import Limits
+
 EPILOG = """examples:
   grade --demo                              grade the bundled sample class
   grade submitted/alice/actor_tree          one nbgrader submission folder
@@ -37,6 +39,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="submissions graded at once (default 1)")
     p.add_argument("--timeout", type=float, default=900.0, metavar="S",
                    help="wall-clock limit per submission in seconds (default 900)")
+    p.add_argument("--memory", type=int, default=Limits.memory_mb, metavar="MB",
+                   help=f"memory limit per submission, all its processes together (default {Limits.memory_mb})")
+    p.add_argument("--processes", type=int, default=Limits.tasks, metavar="N",
+                   help=f"limit on processes and threads per submission (default {Limits.tasks})")
     p.add_argument("--only", action="append", default=[], metavar="CHECK_ID", help="run only this check (repeatable)")
     p.add_argument("--student-view", action="store_true",
                    help="hide the feedback of hidden checks (terminal and JSON), as students should see it")
@@ -61,8 +67,9 @@ def main(argv=None) -> int:
 
     use_fast_imports()
     args = parser().parse_args(argv)
-    if args.jobs < 1 or args.timeout <= 0:
-        parser().error("--jobs and --timeout must be positive")
+    if args.jobs < 1 or args.timeout <= 0 or args.memory < 512 or args.processes < 200:
+        parser().error("--jobs and --timeout must be positive, --memory at least 512 (MB), "
+                       "--processes at least 200 (Ray alone needs about that many)")
     if args.lab is not None:
         return _lab(args.lab)
     modes = [m for m in ("demo", "self_check", "new_course", "nbgrader") if getattr(args, m)]
@@ -102,7 +109,7 @@ def main(argv=None) -> int:
 
     try:
         reports = grade(paths, jobs=args.jobs, wall_seconds=args.timeout, results_dir=args.results,
-                        only=args.only, progress=progress)
+                        only=args.only, progress=progress, limits=_limits(args))
     except UsageError as error:
         parser().error(str(error))
     finally:
@@ -126,6 +133,10 @@ def main(argv=None) -> int:
             Path(args.csv).write_text(text)
             print(f"wrote {args.csv}", file=sys.stderr)
     return 0
+
+
+def _limits(args) -> Limits:
+    return Limits(memory_mb=args.memory, tasks=args.processes)
 
 
 def _specs():
@@ -175,7 +186,7 @@ def _nbgrader(args) -> int:
 
     try:
         reports = grade_course(Path.cwd(), args.nbgrader, student=args.student, jobs=args.jobs,
-                               wall_seconds=args.timeout, progress=progress)
+                               wall_seconds=args.timeout, progress=progress, limits=_limits(args))
     except CourseError as error:
         parser().error(str(error))
     print(terminal.render_summary(reports))

@@ -94,7 +94,7 @@ def new_course(root: Path, *, exchange: Path | None = None, course_id: str = "ac
 # -- grade --nbgrader ------------------------------------------------------------------------------
 
 def grade_course(root: Path, assignment: str, *, student: str | None = None, jobs: int = 1,
-                 wall_seconds: float = 900.0, progress=None) -> list[Report]:
+                 wall_seconds: float = 900.0, progress=None, limits=None) -> list[Report]:
     """Grade every collected submission of `assignment` (or one student's) and record each in the
     gradebook and autograded/ as it finishes; then write feedback/ with nbgrader generate_feedback.
     Reports already saved under grade_results/ for unchanged submissions are reused."""
@@ -122,8 +122,9 @@ def grade_course(root: Path, assignment: str, *, student: str | None = None, job
         if progress:
             progress(done, total, report)
 
+    extra = {"limits": limits} if limits is not None else {}
     reports = grade_submissions(submissions, jobs=jobs, wall_seconds=wall_seconds,
-                                results_dir=root / RESULTS_FOLDER / assignment, progress=record)
+                                results_dir=root / RESULTS_FOLDER / assignment, progress=record, **extra)
     _generate_feedback(root, assignment, student)
     return reports
 

@@ -16,11 +16,12 @@ from grader import __version__
 from grader.checks import all_specs
 from grader.discovery import discover
 from grader.records import CheckResult, Report, Submission
-from grader.runtime.isolation import grade_isolated
+from grader.runtime.isolation import DEFAULT_LIMITS, grade_isolated
+from grader.runtime.limits import Limits
 
 
 def grade(paths, *, jobs: int = 1, wall_seconds: float = 900.0, results_dir=None, only=(),
-          progress=None) -> list[Report]:
+          progress=None, limits: Limits = DEFAULT_LIMITS) -> list[Report]:
     """Grade every submission found under `paths`; reports come back in discovery order.
 
     results_dir: if given, each report is saved there as it is finished, and a rerun reuses the
@@ -28,11 +29,12 @@ def grade(paths, *, jobs: int = 1, wall_seconds: float = 900.0, results_dir=None
     progress: called as progress(done, total, report) after each submission.
     """
     return grade_submissions(discover(paths), jobs=jobs, wall_seconds=wall_seconds, results_dir=results_dir,
-                             only=only, progress=progress)
+                             only=only, progress=progress, limits=limits)
 
 
 def grade_submissions(submissions: list[Submission], *, jobs: int = 1, wall_seconds: float = 900.0,
-                      results_dir=None, only=(), progress=None) -> list[Report]:
+                      results_dir=None, only=(), progress=None,
+                      limits: Limits = DEFAULT_LIMITS) -> list[Report]:
     """`grade()` for submissions already found (see grader.discovery)."""
     only = tuple(only)
     results = Path(results_dir) if results_dir else None
@@ -43,11 +45,12 @@ def grade_submissions(submissions: list[Submission], *, jobs: int = 1, wall_seco
     def one(submission: Submission) -> Report:
         nonlocal done
         selected = submission.checks or only
-        report = _cached(results, submission, selected) if results else None
+        cache_key = (*selected, repr(limits))  # other checks or other limits: grade again
+        report = _cached(results, submission, cache_key) if results else None
         if report is None:
-            report = _grade_safely(submission, wall_seconds, selected)
+            report = _grade_safely(submission, wall_seconds, selected, limits)
             if results:
-                _save(results, submission, selected, report)
+                _save(results, submission, cache_key, report)
         done += 1
         if progress:
             progress(done, len(submissions), report)
@@ -57,9 +60,9 @@ def grade_submissions(submissions: list[Submission], *, jobs: int = 1, wall_seco
         return list(pool.map(one, submissions))
 
 
-def _grade_safely(submission: Submission, wall_seconds: float, only) -> Report:
+def _grade_safely(submission: Submission, wall_seconds: float, only, limits: Limits) -> Report:
     try:
-        return grade_isolated(submission, wall_seconds=wall_seconds, only=only)
+        return grade_isolated(submission, wall_seconds=wall_seconds, only=only, limits=limits)
     except Exception:  # a grader bug must cost this student a clear result, not the batch
         staff = traceback.format_exc()
         checks = tuple(CheckResult.failed(s, "The grader failed on this submission; your instructor has the "

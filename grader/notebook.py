@@ -147,8 +147,22 @@ def _silenced():
 
 # -- nbgrader autograder cells ---------------------------------------------------------------------
 
-_rubric_results: dict[int, dict[str, CheckResult]] = {}
-"""The whole rubric's results per kernel namespace: run once, on the first autograder cell."""
+_rubric_results: dict[tuple, dict[str, CheckResult]] = {}
+"""The whole rubric's results for one state of the student's definitions: run once, on the first
+autograder cell; a student who re-runs an edited cell gets a fresh run."""
+
+
+_graded_definitions: list = []
+
+
+def _contract_names() -> list[str]:
+    from grader.session.shape import EXPECTED
+
+    return [expected.name for expected in EXPECTED]
+
+
+def _definitions_state(namespace: dict) -> tuple:
+    return (id(namespace),) + tuple(id(namespace.get(name)) for name in _contract_names())
 
 
 def autograde_check(check_id: str) -> None:
@@ -161,10 +175,13 @@ def autograde_check(check_id: str) -> None:
     specs = {s.id: s for s in all_specs()}
     if check_id not in specs:
         raise ValueError(f"No check {check_id!r}; the checks are: {', '.join(specs)}")
-    results = _rubric_results.get(id(namespace))
+    state = _definitions_state(namespace)
+    results = _rubric_results.get(state)
     if results is None:
         found, _ = run_checks_here(namespace)
-        results = _rubric_results[id(namespace)] = {r.id: r for r in found}
+        _rubric_results.clear()  # keep only the latest
+        results = _rubric_results[state] = {r.id: r for r in found}
+        _graded_definitions[:] = [namespace.get(e) for e in _contract_names()]  # their ids stay theirs
     result = results[check_id]
     points = f"{result.score:g}/{result.max_score:g}"
     if result.status == PASSED:

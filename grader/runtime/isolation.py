@@ -17,9 +17,11 @@ from pathlib import Path
 from grader.checks import all_specs
 from grader.records import PASSED, CheckResult, Report, Submission
 from grader.runtime.cluster import HeadStartError, RayHead, grading_environment
+from grader.runtime.limits import ControlGroup, Limits
 from grader.session import journal as journal_file
 
 OUTPUT_KEEP_BYTES = 16 * 1024
+DEFAULT_LIMITS = Limits()
 MAX_RESTARTS = 3
 
 
@@ -48,27 +50,35 @@ class BoundedOutput:
                 + bytes(self.tail).decode("utf-8", "replace"))
 
 
-def grade_isolated(submission: Submission, *, wall_seconds: float = 900.0, only: tuple[str, ...] = ()) -> Report:
+def grade_isolated(submission: Submission, *, wall_seconds: float = 900.0, only: tuple[str, ...] = (),
+                   limits: Limits = DEFAULT_LIMITS) -> Report:
     started = time.monotonic()
     specs = [s for s in all_specs() if not only or s.id in only]
     if submission.problem:
         return _report(submission, specs, [], problem=submission.problem, seconds=0.0)
     workdir = Path(tempfile.mkdtemp(prefix="grade-"))
     try:
-        try:
-            with RayHead(workdir) as head:
-                events, staff = _grade_until_done(submission, head.address, workdir, wall_seconds, specs, only)
-        except HeadStartError as error:
-            return _report(submission, specs, [], staff=str(error), seconds=time.monotonic() - started,
-                           grader_failure="the grader could not start Ray for this submission")
+        with ControlGroup(limits) as group:
+            try:
+                with RayHead(workdir, preexec_fn=group.enter) as head:
+                    events, staff = _grade_until_done(submission, head.address, workdir, wall_seconds, specs,
+                                                      only, group)
+            except HeadStartError as error:
+                return _report(submission, specs, [], staff=str(error), seconds=time.monotonic() - started,
+                               grader_failure="the grader could not start Ray for this submission")
+            if not group.enforced:
+                events.append({"event": "limits_off", "why": group.unavailable})
+            usage = group.usage()
+            staff += (f"\npeak use of the whole submission: {usage.peak_memory_mb:.0f} MB of {limits.memory_mb} MB, "
+                      f"{usage.peak_tasks} of {limits.tasks} processes and threads")
         return _report(submission, specs, events, staff=staff, seconds=time.monotonic() - started,
-                       wall_seconds=wall_seconds)
+                       wall_seconds=wall_seconds, limits=limits)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _grade_until_done(submission: Submission, address: str, workdir: Path, wall_seconds: float, specs,
-                      only: tuple[str, ...]) -> tuple[list[dict], str]:
+                      only: tuple[str, ...], group: ControlGroup) -> tuple[list[dict], str]:
     """Run the grading process; if the submission kills it (os._exit, a crash), start it again for
     the checks not yet graded, so that a crash costs the check it happened in, not the ones after.
     The check that was running is failed with the reason. All runs share one wall-clock budget."""
@@ -81,7 +91,7 @@ def _grade_until_done(submission: Submission, address: str, workdir: Path, wall_
         if remaining <= 5:
             break
         run_events, staff = _run_grading_process(submission, address, workdir, remaining,
-                                                 pending if attempt > 1 or only else (), attempt)
+                                                 pending if attempt > 1 or only else (), attempt, group)
         events.extend(e for e in run_events if isinstance(e, dict))
         staff_parts.append(staff)
         graded = {e["result"].get("id") for e in events
@@ -111,7 +121,7 @@ def _died_result(specs, check_id: str, run_events: list[dict]) -> dict:
 
 
 def _run_grading_process(submission: Submission, address: str, workdir: Path, wall_seconds: float,
-                         only: tuple[str, ...], attempt: int) -> tuple[list[dict], str]:
+                         only: tuple[str, ...], attempt: int, group: ControlGroup) -> tuple[list[dict], str]:
     journal = workdir / f"journal-{attempt}.jsonl"
     scratch = workdir / f"scratch-{attempt}"
     scratch.mkdir()
@@ -123,8 +133,9 @@ def _run_grading_process(submission: Submission, address: str, workdir: Path, wa
     for check_id in only:
         command[-1:-1] = ["--only", check_id]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                               env=env, cwd=scratch, start_new_session=True)
+                               env=env, cwd=scratch, start_new_session=True, preexec_fn=group.enter)
     output = BoundedOutput(process.stdout)
+    watch = LimitWatch(group, journal)
     timed_out = False
     try:
         process.wait(wall_seconds)
@@ -132,14 +143,52 @@ def _run_grading_process(submission: Submission, address: str, workdir: Path, wa
         timed_out = True
     finally:
         _kill_group(process)
+        watch.stop()
     staff = output.text()
-    events = journal_file.read(journal)
+    events = journal_file.read(journal) + watch.events
     if timed_out:
         events.append({"event": "wall_clock", "seconds": wall_seconds})
     elif not any(e.get("event") == "finished" for e in events):
         # os._exit(0) is a death too: only the grader's own last line says the process ended normally.
         events.append({"event": "died", "returncode": process.returncode})
     return events, staff
+
+
+class LimitWatch:
+    """Notices, while a grading process runs, each time the kernel enforces a limit on the
+    submission's group, and which check was running then (the last one the journal started)."""
+
+    def __init__(self, group: ControlGroup, journal: Path, interval: float = 0.2):
+        self.events: list[dict] = []
+        self._group, self._journal, self._interval = group, journal, interval
+        self._seen = group.usage()
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        if group.enforced:
+            self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self._interval):
+            self._look()
+
+    def _look(self) -> None:
+        usage = self._group.usage()
+        if usage.memory_kills > self._seen.memory_kills:
+            self.events.append({"event": "limit", "kind": "memory", "check": self._running()})
+        if usage.task_limit_hits > self._seen.task_limit_hits:
+            self.events.append({"event": "limit", "kind": "tasks", "check": self._running()})
+        self._seen = usage
+
+    def _running(self) -> str:
+        started = [e.get("id") for e in journal_file.read(self._journal) if e.get("event") == "started"]
+        return str(started[-1]) if started else ""
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._thread.is_alive():
+            self._thread.join(5)
+        if self._group.enforced:
+            self._look()
 
 
 def _kill_group(process: subprocess.Popen) -> None:
@@ -154,8 +203,17 @@ def _kill_group(process: subprocess.Popen) -> None:
         pass
 
 
+LIMIT_TEXT = {
+    "memory": "went over the memory limit ({memory_mb} MB for all of the submission's processes together, "
+              "Ray's included), and the system stopped its largest process",
+    "tasks": "went over the limit of {tasks} processes and threads (all of the submission's together), "
+             "so creating more failed",
+}
+
+
 def _report(submission: Submission, specs, events: list[dict], *, staff: str = "", seconds: float,
-            problem: str = "", grader_failure: str = "", wall_seconds: float = 0.0) -> Report:
+            problem: str = "", grader_failure: str = "", wall_seconds: float = 0.0,
+            limits: Limits = DEFAULT_LIMITS) -> Report:
     """Build the report from the journal. Points and names come from the rubric, never from the
     journal (the submission's code runs in the process that writes it): a result counts only for a
     check that was started, once."""
@@ -164,6 +222,7 @@ def _report(submission: Submission, specs, events: list[dict], *, staff: str = "
     notes: list[str] = []
     flags: list[str] = []
     started: set[str] = set()
+    limit_hits: dict[str, str] = {}
     running = None
     for event in events:
         kind = event.get("event") if isinstance(event, dict) else None
@@ -183,12 +242,24 @@ def _report(submission: Submission, specs, events: list[dict], *, staff: str = "
             running = None
             if event.get("staff"):
                 staff += f"\n[{result.id}]\n{event['staff']}"
+        elif kind == "limit" and event.get("kind") in LIMIT_TEXT:
+            what = LIMIT_TEXT[event["kind"]].format(memory_mb=limits.memory_mb, tasks=limits.tasks)
+            during = f" during {event['check']}" if event.get("check") in spec_by_id else ""
+            flags.append(f"Limit exceeded: the submission {what}{during}.")
+            limit_hits.setdefault(str(event.get("check")), what)
+        elif kind == "limits_off":
+            staff += f"\nmemory and process limits not enforced here: {event.get('why', '')}"
         elif kind == "crashed":
             grader_failure = grader_failure or "the grading process failed"
             staff += "\n" + str(event.get("staff", ""))
         elif kind not in ("finished", "wall_clock", "died"):
             flags.append("The grading journal held lines the grader did not write (tampering?).")
     stop = _why_stopped(events, grader_failure)
+    for check_id, what in limit_hits.items():
+        if check_id in by_id and by_id[check_id].status != PASSED:
+            hit = by_id[check_id]
+            by_id[check_id] = CheckResult.failed(spec_by_id[check_id], f"Limit exceeded: your code {what} during this "
+                                                 f"check. What the check saw then: {hit.feedback}", hit.seconds)
     results = []
     for spec in specs:
         if spec.id in by_id:
