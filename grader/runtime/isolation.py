@@ -203,6 +203,8 @@ def _kill_group(process: subprocess.Popen) -> None:
         pass
 
 
+FORGED_FEEDBACK = ("The grading journal held two results for this check, so one was forged by the code being "
+                   "graded; the check cannot be scored. Your instructor has been told.")
 LIMIT_TEXT = {
     "memory": "went over the memory limit ({memory_mb} MB for all of the submission's processes together, "
               "Ray's included), and the system stopped its largest process",
@@ -237,6 +239,9 @@ def _report(submission: Submission, specs, events: list[dict], *, staff: str = "
             result = _trusted_result(event.get("result"), spec_by_id, started, by_id)
             if result is None:
                 flags.append("The grading journal held a result the grader did not produce (tampering?).")
+                claimed = event.get("result", {}).get("id") if isinstance(event.get("result"), dict) else None
+                if claimed in by_id:  # two results for one check: one was forged, so neither counts
+                    by_id[claimed] = CheckResult.failed(spec_by_id[claimed], FORGED_FEEDBACK)
                 continue
             by_id[result.id] = result
             running = None
@@ -247,6 +252,8 @@ def _report(submission: Submission, specs, events: list[dict], *, staff: str = "
             during = f" during {event['check']}" if event.get("check") in spec_by_id else ""
             flags.append(f"Limit exceeded: the submission {what}{during}.")
             limit_hits.setdefault(str(event.get("check")), what)
+        elif kind == "tampered":
+            flags.append(str(event.get("flag") or "Tampering with the grading process (tampering?)."))
         elif kind == "limits_off":
             staff += f"\nmemory and process limits not enforced here: {event.get('why', '')}"
         elif kind == "crashed":

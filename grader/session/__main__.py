@@ -44,7 +44,8 @@ def grade_here(args, journal) -> None:
     import pytest
     import ray
 
-    from grader.checks import CHECK_MODULES
+    from grader.checks import CHECK_MODULES, all_specs
+    from grader.session.integrity import Snapshot, tamper_flag
     from grader.session.context import Grading
     from grader.session.loader import load
     from grader.session.plugin import GradingPlugin
@@ -55,10 +56,14 @@ def grade_here(args, journal) -> None:
     notes: dict[str, None] = {}
     keep_grader_runtime(notes)
     os.chdir(args.scratch)
+    all_specs()  # imports every check module before the student's code can touch them
+    snapshot = Snapshot()
 
     loaded = load(args.submission)
+    replaced = snapshot.restore()
     shape = inspect_shape(loaded.module.__dict__, loaded.failures) if loaded.module else {}
-    journal.loaded(loaded.problem, loaded.notes + list(notes), [])
+    flags = [tamper_flag(replaced, "while it was loaded")] if replaced else []
+    journal.loaded(loaded.problem, loaded.notes + list(notes), flags)
 
     grading = Grading(loaded.module, shape, loaded.problem, args.scratch / "checks")
     check_files = [importlib.util.find_spec(name).origin for name in CHECK_MODULES]
@@ -67,7 +72,7 @@ def grade_here(args, journal) -> None:
                    *check_files]
     from grader.session import plugin
 
-    code = pytest.main(pytest_args, plugins=[plugin, GradingPlugin(grading, journal, args.only)])
+    code = pytest.main(pytest_args, plugins=[plugin, GradingPlugin(grading, journal, args.only, snapshot)])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         journal.crashed(f"pytest ended with exit code {int(code)} ({code.name})")
 

@@ -29,6 +29,9 @@ class Journal:
     def result(self, result: CheckResult, staff: str) -> None:
         self._write({"event": "result", "result": asdict(result), "staff": staff})
 
+    def tampered(self, check_id: str, flag: str) -> None:
+        self._write({"event": "tampered", "id": check_id, "flag": flag})
+
     def crashed(self, staff: str) -> None:
         self._write({"event": "crashed", "staff": staff})
 

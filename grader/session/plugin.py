@@ -26,9 +26,11 @@ GRADER_ERROR = ("The grader itself failed on this check (not your code's fault a
 
 
 class GradingPlugin:
-    def __init__(self, grading, journal, only=()):
+    def __init__(self, grading, journal, only=(), snapshot=None):
         self.journal = journal
         self.only = set(only)
+        self.snapshot = snapshot
+        self._tampered: dict[str, list[str]] = {}
         self._started: dict[str, float] = {}
         self._failure: dict[str, tuple[str, str]] = {}
         self._specs_by_nodeid = {}
@@ -49,6 +51,10 @@ class GradingPlugin:
     def pytest_runtest_makereport(self, item, call):
         outcome = yield
         report = outcome.get_result()
+        if self.snapshot is not None:
+            replaced = self.snapshot.restore()
+            if replaced:
+                self._tampered.setdefault(item.nodeid, []).extend(replaced)
         if report.failed and item.nodeid not in self._failure:
             self._failure[item.nodeid] = _feedback(call.excinfo, _spec(item))
 
@@ -57,7 +63,14 @@ class GradingPlugin:
         if item_spec is None:
             return
         seconds = time.monotonic() - self._started.get(nodeid, time.monotonic())
-        if nodeid in self._failure:
+        if nodeid in self._tampered:
+            from grader.session.integrity import TAMPERED_FEEDBACK, tamper_flag
+
+            names = self._tampered[nodeid]
+            self.journal.tampered(item_spec.id, tamper_flag(names, f"during {item_spec.id}"))
+            feedback = TAMPERED_FEEDBACK.format(names=", ".join(names[:5]))
+            self.journal.result(CheckResult.failed(item_spec, feedback, seconds), "")
+        elif nodeid in self._failure:
             feedback, staff = self._failure[nodeid]
             self.journal.result(CheckResult.failed(item_spec, feedback, seconds), staff)
         else:

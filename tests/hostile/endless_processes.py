@@ -3,6 +3,7 @@
 Checks: supervisor.run_supervisor
 Fails: supervisor.run_supervisor
 Says: processes and threads
+Flag: Limit exceeded: the submission went over the limit of 1024 processes
 """
 
 

@@ -3,6 +3,7 @@
 Checks: supervisor.trains_each_model
 Fails: supervisor.trains_each_model
 Says: memory limit
+Flag: Limit exceeded: the submission went over the memory limit
 """
 
 

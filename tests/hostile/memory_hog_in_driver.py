@@ -3,6 +3,7 @@
 Checks: supervisor.run_supervisor
 Fails: supervisor.run_supervisor
 Says: memory limit
+Flag: Limit exceeded: the submission went over the memory limit
 """
 
 

@@ -1,7 +1,9 @@
-"""Resource limits per submission, enforced by the kernel on everything the submission runs
-(its Ray head and workers, and the grading process): a memory hog in the driver or in an actor,
-and endless processes, each get a clear "limit exceeded" result, while an honest submission
-graded beside them keeps its score."""
+"""Hostile submissions (tests/hostile/*.py, each the reference with one override) graded in one
+batch with an honest one. Each docstring names the checks to run (`Checks:`), the ones that must
+fail (`Fails:`), a text each failed check's feedback holds (`Says:`) and one a flag holds
+(`Flag:`). Resource limits are enforced by the kernel on everything a submission runs (its Ray
+head and workers, and the grading process); tampering with ray, time, the grader or its journal
+is undone and flagged; a printed report changes nothing."""
 
 from __future__ import annotations
 
@@ -12,13 +14,14 @@ import pytest
 
 from conftest import ray_processes_of_grader
 from grader.course_files import notebook_code, solution_notebook
-from grader.demo import compose, expected_failures
+from grader.demo import compose
 from grader.grading import grade_submissions
 from grader.records import Submission
 from grader.runtime.limits import Limits, _own_hierarchy
 
 pytestmark = pytest.mark.slow
 HOSTILE = Path(__file__).resolve().parent / "hostile"
+LIMITED = ("memory_hog_in_driver", "memory_hog_in_actor", "endless_processes")
 
 
 def _field(source: str, name: str) -> str:
@@ -35,35 +38,42 @@ def _limits_available() -> bool:
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    if not _limits_available():
-        pytest.skip("no writable cgroup v1 memory and pids hierarchy here: limits are not enforced")
     folder = tmp_path_factory.mktemp("limits")
     reference = notebook_code(solution_notebook())
     submissions, cases = [], {}
     for override in sorted(HOSTILE.glob("*.py")):
+        if override.stem in LIMITED and not _limits_available():
+            continue  # skipped below, with the reason
         text = override.read_text()
         path = folder / f"{override.stem}.py"
         path.write_text(compose(reference, text))
         checks = tuple(_field(text, "Checks").replace(",", " ").split())
         submissions.append(Submission(str(path), override.stem, path.name, checks=checks))
-        cases[override.stem] = (expected_failures(text), _field(text, "Says"))
+        fails = set(_field(text, "Fails").replace(",", " ").split()) - {"none"}
+        cases[override.stem] = (fails, _field(text, "Says"), _field(text, "Flag"))
     honest = folder / "honest.py"
     honest.write_text(reference)
     submissions.append(Submission(str(honest), "honest", honest.name,
                                   checks=("supervisor.run_supervisor", "supervisor.trains_each_model")))
-    reports = grade_submissions(submissions, jobs=2, wall_seconds=300, limits=Limits())
+    reports = grade_submissions(submissions, jobs=3, wall_seconds=300, limits=Limits())
     return {r.student: r for r in reports}, cases
 
 
-def test_each_limit_is_named_in_the_failed_check_and_flagged(graded):
+@pytest.mark.parametrize("student", sorted(p.stem for p in HOSTILE.glob("*.py")))
+def test_hostile_submission_fails_its_checks_saying_why_and_is_flagged(graded, student):
     reports, cases = graded
-    for student, (fails, says) in cases.items():
-        report = reports[student]
-        failed = {c.id: c.feedback for c in report.checks if c.status != "passed"}
-        assert set(failed) == fails, (student, failed)
-        for feedback in failed.values():
-            assert feedback.startswith("Limit exceeded") and says in feedback, (student, feedback)
-        assert any(flag.startswith("Limit exceeded") and says in flag for flag in report.flags), report.flags
+    if student not in cases:
+        pytest.skip("no writable cgroup v1 memory and pids hierarchy here: limits are not enforced")
+    fails, says, flag = cases[student]
+    report = reports[student]
+    failed = {c.id: c.feedback for c in report.checks if c.status != "passed"}
+    assert set(failed) == fails, (student, failed, report.flags)
+    for feedback in failed.values():
+        assert says in feedback, (student, feedback)
+    if flag:
+        assert any(flag in f for f in report.flags), report.flags
+    else:
+        assert not report.flags, report.flags
 
 
 def test_an_honest_submission_beside_them_keeps_its_score(graded):
@@ -74,5 +84,6 @@ def test_an_honest_submission_beside_them_keeps_its_score(graded):
 
 def test_nothing_is_left_running_and_no_group_is_left(graded):
     assert ray_processes_of_grader() == []
-    for controller in ("memory", "pids"):
-        assert not list(_own_hierarchy(controller).glob("grade-*"))
+    if _limits_available():
+        for controller in ("memory", "pids"):
+            assert not list(_own_hierarchy(controller).glob("grade-*"))
