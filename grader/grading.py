@@ -17,6 +17,7 @@ from grader.checks import all_specs
 from grader.discovery import discover
 from grader.records import CheckResult, Report, Submission
 from grader.runtime.isolation import DEFAULT_LIMITS, grade_isolated
+from grader.runtime.leftovers import sweep
 from grader.runtime.limits import Limits
 
 
@@ -36,10 +37,12 @@ def grade_submissions(submissions: list[Submission], *, jobs: int = 1, wall_seco
                       results_dir=None, only=(), progress=None,
                       limits: Limits = DEFAULT_LIMITS) -> list[Report]:
     """`grade()` for submissions already found (see grader.discovery)."""
+    sweep()  # what a grader killed outright left running, before this run needs the machine
     only = tuple(only)
     results = Path(results_dir) if results_dir else None
     if results:
         results.mkdir(parents=True, exist_ok=True)
+        _remove_torn_writes(results)
     done = 0
 
     def one(submission: Submission) -> Report:
@@ -103,11 +106,21 @@ def _cached(results: Path, submission: Submission, only) -> Report | None:
     return Report.from_json(saved["report"])
 
 
+def _remove_torn_writes(results: Path) -> None:
+    """A grader killed while saving leaves its temporary file (never a torn report: the rename is atomic)."""
+    import psutil
+
+    for leftover in results.glob(".tmp-*.json"):
+        owner = leftover.name.split("-")[1]
+        if not owner.isdigit() or not psutil.pid_exists(int(owner)):
+            leftover.unlink(missing_ok=True)
+
+
 def _save(results: Path, submission: Submission, only, report: Report) -> None:
     """Write atomically: a killed run leaves the old file or the new one, never half of one."""
     data = {"fingerprint": _fingerprint(submission, only), "report": report.to_json(),
             "staff_log": report.staff_log}
-    handle, temporary = tempfile.mkstemp(dir=results, prefix=".tmp-", suffix=".json")
+    handle, temporary = tempfile.mkstemp(dir=results, prefix=f".tmp-{os.getpid()}-", suffix=".json")
     with os.fdopen(handle, "w") as out:
         json.dump(data, out, indent=1)
         out.flush()

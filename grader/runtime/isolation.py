@@ -17,6 +17,7 @@ from pathlib import Path
 from grader.checks import all_specs
 from grader.records import PASSED, CheckResult, Report, Submission
 from grader.runtime.cluster import HeadStartError, RayHead, grading_environment
+from grader.runtime.leftovers import owned_name
 from grader.runtime.limits import ControlGroup, Limits
 from grader.session import journal as journal_file
 
@@ -56,7 +57,7 @@ def grade_isolated(submission: Submission, *, wall_seconds: float = 900.0, only:
     specs = [s for s in all_specs() if not only or s.id in only]
     if submission.problem:
         return _report(submission, specs, [], problem=submission.problem, seconds=0.0)
-    workdir = Path(tempfile.mkdtemp(prefix="grade-"))
+    workdir = Path(tempfile.mkdtemp(prefix=owned_name()))
     try:
         with ControlGroup(limits) as group:
             try:

@@ -41,7 +41,9 @@ class ControlGroup:
 
     def __init__(self, limits: Limits):
         self.limits = limits
-        self.name = f"grade-{uuid.uuid4().hex[:12]}"
+        from grader.runtime.leftovers import owned_name
+
+        self.name = f"{owned_name()}{uuid.uuid4().hex[:12]}"
         self.memory: Path | None = None
         self.pids: Path | None = None
         self.unavailable = ""
@@ -95,12 +97,23 @@ class ControlGroup:
         return sorted(pids)
 
     def _remove(self) -> None:
-        """Kill whatever is still inside (a fork bomb's leftovers), then remove the groups."""
+        for group in (self.memory, self.pids):
+            if group is not None:
+                self.remove_folder(group)
+        self.memory = self.pids = None
+
+    @staticmethod
+    def remove_folder(group: Path) -> None:
+        """Kill whatever is still inside (a fork bomb's leftovers), then remove the group."""
         import signal
         import time
 
         for _ in range(50):
-            members = self.members()
+            try:
+                members = [int(line) for line in (group / "cgroup.procs").read_text().split()]
+            except (OSError, ValueError):
+                members = []
+            members = [pid for pid in members if pid != os.getpid()]
             if not members:
                 break
             for pid in members:
@@ -109,13 +122,23 @@ class ControlGroup:
                 except (ProcessLookupError, PermissionError):
                     pass
             time.sleep(0.1)
-        for group in (self.memory, self.pids):
-            if group is not None:
-                try:
-                    group.rmdir()
-                except OSError:
-                    pass
-        self.memory = self.pids = None
+        try:
+            group.rmdir()
+        except OSError:
+            pass
+
+
+def own_groups() -> list[Path]:
+    """Every grader group under this process's own groups (for the sweep of orphans)."""
+    from grader.runtime.leftovers import PREFIX
+
+    found = []
+    for controller in ("memory", "pids"):
+        try:
+            found += sorted(p for p in _own_hierarchy(controller).glob(f"{PREFIX}*") if p.is_dir())
+        except OSError:
+            continue
+    return found
 
 
 def _own_hierarchy(controller: str) -> Path:
