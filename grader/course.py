@@ -123,8 +123,10 @@ def grade_course(root: Path, assignment: str, *, student: str | None = None, job
             progress(done, total, report)
 
     extra = {"limits": limits} if limits is not None else {}
+    off_limits = [root / name for name in ("submitted", "autograded", "feedback", "source", "gradebook.db")]
     reports = grade_submissions(submissions, jobs=jobs, wall_seconds=wall_seconds,
-                                results_dir=root / RESULTS_FOLDER / assignment, progress=record, **extra)
+                                results_dir=root / RESULTS_FOLDER / assignment, progress=record,
+                                off_limits=off_limits, **extra)
     _generate_feedback(root, assignment, student)
     return reports
 

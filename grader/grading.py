@@ -16,6 +16,7 @@ from grader import __version__
 from grader.checks import all_specs
 from grader.discovery import discover
 from grader.records import CheckResult, Report, Submission
+from grader.runtime.guard import for_submission
 from grader.runtime.isolation import DEFAULT_LIMITS, grade_isolated
 from grader.runtime.leftovers import sweep
 from grader.runtime.limits import Limits
@@ -35,8 +36,9 @@ def grade(paths, *, jobs: int = 1, wall_seconds: float = 900.0, results_dir=None
 
 def grade_submissions(submissions: list[Submission], *, jobs: int = 1, wall_seconds: float = 900.0,
                       results_dir=None, only=(), progress=None,
-                      limits: Limits = DEFAULT_LIMITS) -> list[Report]:
-    """`grade()` for submissions already found (see grader.discovery)."""
+                      limits: Limits = DEFAULT_LIMITS, off_limits=()) -> list[Report]:
+    """`grade()` for submissions already found (see grader.discovery). off_limits: more paths
+    the code being graded may not touch (beside the solutions, other students and the results)."""
     sweep()  # what a grader killed outright left running, before this run needs the machine
     only = tuple(only)
     results = Path(results_dir) if results_dir else None
@@ -51,7 +53,8 @@ def grade_submissions(submissions: list[Submission], *, jobs: int = 1, wall_seco
         cache_key = (*selected, repr(limits))  # other checks or other limits: grade again
         report = _cached(results, submission, cache_key) if results else None
         if report is None:
-            report = _grade_safely(submission, wall_seconds, selected, limits)
+            guard = for_submission(submission, submissions, results_dir=results, extra_deny=off_limits)
+            report = _grade_safely(submission, wall_seconds, selected, limits, guard)
             if results:
                 _save(results, submission, cache_key, report)
         done += 1
@@ -63,9 +66,9 @@ def grade_submissions(submissions: list[Submission], *, jobs: int = 1, wall_seco
         return list(pool.map(one, submissions))
 
 
-def _grade_safely(submission: Submission, wall_seconds: float, only, limits: Limits) -> Report:
+def _grade_safely(submission: Submission, wall_seconds: float, only, limits: Limits, guard) -> Report:
     try:
-        return grade_isolated(submission, wall_seconds=wall_seconds, only=only, limits=limits)
+        return grade_isolated(submission, wall_seconds=wall_seconds, only=only, limits=limits, guard=guard)
     except Exception:  # a grader bug must cost this student a clear result, not the batch
         staff = traceback.format_exc()
         checks = tuple(CheckResult.failed(s, "The grader failed on this submission; your instructor has the "

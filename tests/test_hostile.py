@@ -8,6 +8,7 @@ is undone and flagged; a printed report changes nothing."""
 from __future__ import annotations
 
 import ast
+import json
 from pathlib import Path
 
 import pytest
@@ -55,13 +56,13 @@ def graded(tmp_path_factory):
     honest.write_text(reference)
     submissions.append(Submission(str(honest), "honest", honest.name,
                                   checks=("supervisor.run_supervisor", "supervisor.trains_each_model")))
-    reports = grade_submissions(submissions, jobs=3, wall_seconds=300, limits=Limits())
-    return {r.student: r for r in reports}, cases
+    reports = grade_submissions(submissions, jobs=3, wall_seconds=300, limits=Limits(), results_dir=folder / "results")
+    return {r.student: r for r in reports}, cases, folder
 
 
 @pytest.mark.parametrize("student", sorted(p.stem for p in HOSTILE.glob("*.py")))
 def test_hostile_submission_fails_its_checks_saying_why_and_is_flagged(graded, student):
-    reports, cases = graded
+    reports, cases, _ = graded
     if student not in cases:
         pytest.skip("no writable cgroup v1 memory and pids hierarchy here: limits are not enforced")
     fails, says, flag = cases[student]
@@ -77,9 +78,15 @@ def test_hostile_submission_fails_its_checks_saying_why_and_is_flagged(graded, s
 
 
 def test_an_honest_submission_beside_them_keeps_its_score(graded):
-    reports, _ = graded
+    reports, _, _ = graded
     assert reports["honest"].score == reports["honest"].max_score == 4, reports["honest"].to_json()
     assert not reports["honest"].flags
+
+
+def test_the_results_folder_holds_only_what_the_grader_wrote(graded):
+    _, _, folder = graded
+    saved = json.loads((folder / "results" / "write_results_folder.json").read_text())
+    assert saved["report"]["score"] == 0 and "fingerprint" in saved
 
 
 def test_nothing_is_left_running_and_no_group_is_left(graded):

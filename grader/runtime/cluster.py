@@ -50,7 +50,7 @@ class RayHead:
     """`with RayHead(workdir) as head:` gives `head.address`; leaving stops every process it started."""
 
     def __init__(self, workdir: Path, *, num_cpus: int = 8, object_store_mb: int = 100,
-                 start_timeout: float = 90.0, preexec_fn=None):
+                 start_timeout: float = 90.0, preexec_fn=None, extra_env: dict | None = None):
         self.workdir = Path(workdir)
         self.temp_dir = self.workdir / "ray"
         self.log_path = self.workdir / "ray-head.log"
@@ -58,6 +58,7 @@ class RayHead:
         self.object_store_mb = object_store_mb
         self.start_timeout = start_timeout
         self.preexec_fn = preexec_fn
+        self.extra_env = dict(extra_env or {})
         """Run in the head's process before it starts (puts it, and so its whole cluster, in a control group)."""
         self.process: subprocess.Popen | None = None
         self.address = ""
@@ -92,7 +93,8 @@ class RayHead:
         log = open(self.log_path, "ab")
         try:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                            env=grading_environment(), start_new_session=True, cwd=self.workdir,
+                                            env={**grading_environment(), **self.extra_env},
+                                            start_new_session=True, cwd=self.workdir,
                                             preexec_fn=self.preexec_fn)
         finally:
             log.close()

@@ -17,6 +17,8 @@ from pathlib import Path
 from grader.checks import all_specs
 from grader.records import PASSED, CheckResult, Report, Submission
 from grader.runtime.cluster import HeadStartError, RayHead, grading_environment
+from grader.runtime.guard import Guard
+from grader.runtime.guard import attempts as guard_attempts
 from grader.runtime.leftovers import owned_name
 from grader.runtime.limits import ControlGroup, Limits
 from grader.session import journal as journal_file
@@ -52,16 +54,18 @@ class BoundedOutput:
 
 
 def grade_isolated(submission: Submission, *, wall_seconds: float = 900.0, only: tuple[str, ...] = (),
-                   limits: Limits = DEFAULT_LIMITS) -> Report:
+                   limits: Limits = DEFAULT_LIMITS, guard: Guard | None = None) -> Report:
     started = time.monotonic()
     specs = [s for s in all_specs() if not only or s.id in only]
     if submission.problem:
         return _report(submission, specs, [], problem=submission.problem, seconds=0.0)
     workdir = Path(tempfile.mkdtemp(prefix=owned_name()))
     try:
+        journals = [workdir / f"journal-{attempt}.jsonl" for attempt in range(1, MAX_RESTARTS + 2)]
+        guard_file, guard_log = (guard or Guard()).write(workdir, journals)
         with ControlGroup(limits) as group:
             try:
-                with RayHead(workdir, preexec_fn=group.enter) as head:
+                with RayHead(workdir, preexec_fn=group.enter, extra_env={"GRADER_GUARD": str(guard_file)}) as head:
                     events, staff = _grade_until_done(submission, head.address, workdir, wall_seconds, specs,
                                                       only, group)
             except HeadStartError as error:
@@ -69,6 +73,7 @@ def grade_isolated(submission: Submission, *, wall_seconds: float = 900.0, only:
                                grader_failure="the grader could not start Ray for this submission")
             if not group.enforced:
                 events.append({"event": "limits_off", "why": group.unavailable})
+            events += [{"event": "refused", "flag": flag} for flag in guard_attempts(guard_log)]
             usage = group.usage()
             staff += (f"\npeak use of the whole submission: {usage.peak_memory_mb:.0f} MB of {limits.memory_mb} MB, "
                       f"{usage.peak_tasks} of {limits.tasks} processes and threads")
@@ -129,12 +134,19 @@ def _run_grading_process(submission: Submission, address: str, workdir: Path, wa
     env = grading_environment()
     env["ACTOR_TREE_GRADING"] = "1"
     env["PYTHONUNBUFFERED"] = "1"
-    command = [sys.executable, "-m", "grader.session", "--address", address, "--journal", str(journal),
+    env["GRADER_GUARD"] = str(workdir / "guard.json")
+    # The journal is handed over open: its path is off limits to the code being graded.
+    journal_fd = os.open(journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    command = [sys.executable, "-m", "grader.session", "--address", address, "--journal-fd", str(journal_fd),
                "--scratch", str(scratch), str(Path(submission.path).resolve())]
     for check_id in only:
         command[-1:-1] = ["--only", check_id]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                               env=env, cwd=scratch, start_new_session=True, preexec_fn=group.enter)
+    try:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, env=env, cwd=scratch, start_new_session=True,
+                                   preexec_fn=group.enter, pass_fds=(journal_fd,))
+    finally:
+        os.close(journal_fd)
     output = BoundedOutput(process.stdout)
     watch = LimitWatch(group, journal)
     timed_out = False
@@ -255,6 +267,8 @@ def _report(submission: Submission, specs, events: list[dict], *, staff: str = "
             limit_hits.setdefault(str(event.get("check")), what)
         elif kind == "tampered":
             flags.append(str(event.get("flag") or "Tampering with the grading process (tampering?)."))
+        elif kind == "refused":
+            flags.append(str(event.get("flag")))
         elif kind == "limits_off":
             staff += f"\nmemory and process limits not enforced here: {event.get('why', '')}"
         elif kind == "crashed":

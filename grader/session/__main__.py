@@ -19,7 +19,7 @@ from pathlib import Path
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m grader.session")
     parser.add_argument("--address", required=True)
-    parser.add_argument("--journal", required=True, type=Path)
+    parser.add_argument("--journal-fd", required=True, type=int, help="an open file descriptor to append to")
     parser.add_argument("--scratch", required=True, type=Path)
     parser.add_argument("--only", action="append", default=[], help="run only these check ids")
     parser.add_argument("submission", type=Path)
@@ -27,7 +27,7 @@ def main(argv=None) -> None:
 
     from grader.session.journal import Journal
 
-    journal = Journal(args.journal)
+    journal = Journal(args.journal_fd)
     try:
         grade_here(args, journal)
     except BaseException:  # the journal must say why, whatever happened

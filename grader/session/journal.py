@@ -12,8 +12,9 @@ from grader.records import CheckResult
 
 
 class Journal:
-    def __init__(self, path: Path):
-        self._file = open(path, "a", encoding="utf-8")
+    def __init__(self, target: Path | int):
+        """A path, or a file descriptor the grader opened and handed over."""
+        self._file = open(target, "a", encoding="utf-8")
 
     def _write(self, event: dict) -> None:
         self._file.write(json.dumps(event) + "\n")
