@@ -9,6 +9,7 @@ import dataclasses
 import glob
 import json
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -75,6 +76,11 @@ def _add_blocked_cell(cells):
         "ray.get(Stuck.remote().wait.remote())  # blocks in Ray: a signal cannot interrupt it"))
 
 
+def _retype_worker_cell(cells):
+    cell = next(c for c in cells if c.cell_type == "code" and "class Worker" in c.source)
+    cells[cells.index(cell)] = nbformat.v4.new_markdown_cell(cell.source)
+
+
 def build_corpus(target: Path) -> dict[str, Path]:
     """Every corpus submission as a student folder; returns {student: file}."""
     reference = notebook_code(solution_notebook())
@@ -96,15 +102,18 @@ def build_corpus(target: Path) -> dict[str, Path]:
     put("syntax-error-cell", "actor_tree.ipynb", _notebook_with(_break_logging_cell))
     put("endless-cell", "actor_tree.ipynb", _notebook_with(_add_endless_cell))
     put("blocked-ray-get-cell", "actor_tree.ipynb", _notebook_with(_add_blocked_cell))
+    put("empty-notebook", "actor_tree.ipynb", "")
+    put("retyped-cell", "actor_tree.ipynb", _notebook_with(_retype_worker_cell))
     return files
 
 
 def ray_processes_of_grader() -> list[str]:
-    """Processes started by a grading run (their command lines name its grade-* temp dirs)."""
+    """Processes started by a grading run of this installation (their command lines name a grade-*
+    temp dir and this environment: another checkout's test run on the machine is not ours)."""
     left = []
     for proc in psutil.process_iter(["pid", "cmdline"]):
         cmdline = " ".join(proc.info["cmdline"] or ())
-        if "/grade-" in cmdline and ("ray" in cmdline or "grader.session" in cmdline):
+        if "/grade-" in cmdline and sys.prefix in cmdline and ("ray" in cmdline or "grader.session" in cmdline):
             left.append(f"{proc.info['pid']}: {cmdline[:120]}")
     return left
 

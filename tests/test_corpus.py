@@ -101,6 +101,19 @@ def test_empty_file_reports_missing_names(graded):
     assert "Supervisor is not defined" in next(c for c in report.checks if c.id == "supervisor.actor_classes").feedback
 
 
+def test_empty_notebook_is_a_clear_problem(graded):
+    report = graded["empty-notebook"]
+    assert report.score == 0 and "actor_tree.ipynb is empty" in report.problem, dump(report)
+    assert [c.id for c in report.checks] == list(REQUIRED_IDS)
+
+
+def test_cell_retyped_to_markdown_costs_only_what_it_defined(graded):
+    report = graded["retyped-cell"]
+    assert failed_ids(report) == {i for i in REQUIRED_IDS if i.startswith("supervisor.")}, dump(report)
+    first = next(c for c in report.checks if c.id == "supervisor.actor_classes")
+    assert "Worker is not defined" in first.feedback, first.feedback
+
+
 def test_endless_top_level_cell_is_skipped_and_noted(graded):
     report = graded["endless-cell"]
     assert report.score == 20, dump(report)

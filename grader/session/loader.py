@@ -124,6 +124,9 @@ def _load_notebook(path: Path, raw: bytes) -> Loaded:
     text, problem = _decode(path, raw)
     if problem:
         return Loaded(None, problem=problem)
+    if not text.strip():
+        return Loaded(None, problem=(f"{path.name} is empty: the notebook was not saved, or was emptied. Open your "
+                                     "copy in JupyterLab, save it (File > Save), and submit again."))
     try:
         notebook = json.loads(text)
     except json.JSONDecodeError as error:
