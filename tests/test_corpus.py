@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import checks_it_can_affect, dump, failed_ids, override_files, ray_processes_of_grader
+from conftest import checks_it_can_affect, dump, grader_failures, failed_ids, override_files, ray_processes_of_grader
 from grader.checks import REQUIRED_IDS, all_specs
 from grader.demo import expected_failures
 
@@ -99,6 +99,10 @@ def test_empty_file_reports_missing_names(graded):
     report = graded["empty-py"]
     assert report.score == 0
     assert "Supervisor is not defined" in next(c for c in report.checks if c.id == "supervisor.actor_classes").feedback
+
+
+def test_no_grader_crashes(graded):
+    assert grader_failures(r for name, r in graded.items() if name != "temp dirs left") == []
 
 
 def test_empty_notebook_is_a_clear_problem(graded):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ray_processes_of_grader
+from conftest import grader_failures, ray_processes_of_grader
 from grader.course_files import notebook_code, solution_notebook
 from grader.demo import compose
 from grader.grading import grade_submissions
@@ -81,6 +81,11 @@ def test_an_honest_submission_beside_them_keeps_its_score(graded):
     reports, _, _ = graded
     assert reports["honest"].score == reports["honest"].max_score == 4, reports["honest"].to_json()
     assert not reports["honest"].flags
+
+
+def test_no_grader_crashes(graded):
+    reports, _, _ = graded
+    assert grader_failures(reports.values()) == []
 
 
 def test_the_results_folder_holds_only_what_the_grader_wrote(graded):
