@@ -103,10 +103,6 @@ def main(argv=None) -> int:
         if not args.paths and args.jobs == 1:
             args.jobs = 2
 
-    def progress(done, total, report):
-        print(f"[{done}/{total}] {report.student}: {report.score:g}/{report.max_score:g} "
-              f"({report.seconds:.0f} s)", file=sys.stderr, flush=True)
-
     try:
         reports = grade(paths, jobs=args.jobs, wall_seconds=args.timeout, results_dir=args.results,
                         only=args.only, progress=progress, limits=_limits(args))
@@ -135,6 +131,12 @@ def main(argv=None) -> int:
     return 0
 
 
+def progress(done, total, report) -> None:
+    """One line per graded submission, on stderr (stdout may be the JSON report)."""
+    print(f"[{done}/{total}] {report.student}: {report.score:g}/{report.max_score:g} "
+          f"({report.seconds:.0f} s)", file=sys.stderr, flush=True)
+
+
 def _limits(args) -> Limits:
     return Limits(memory_mb=args.memory, tasks=args.processes)
 
@@ -150,10 +152,9 @@ def _lab(lab_args: list[str]) -> int:
     notebook's self-check takes about 30 s instead of 80 s on a 2-core machine."""
     import os
 
-    from grader.runtime.cluster import FAST_IMPORT_DIR
+    from grader.runtime import with_fast_imports
 
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(FAST_IMPORT_DIR), env.get("PYTHONPATH", "")) if p)
+    env = with_fast_imports(dict(os.environ))
     command = [sys.executable, "-m", "jupyterlab", *lab_args]
     os.execve(sys.executable, command, env)
     return 0
@@ -179,10 +180,6 @@ def _new_course(args) -> int:
 def _nbgrader(args) -> int:
     from grader.course import CourseError, grade_course
     from grader.report import terminal
-
-    def progress(done, total, report):
-        print(f"[{done}/{total}] {report.student}: {report.score:g}/{report.max_score:g} "
-              f"({report.seconds:.0f} s)", file=sys.stderr, flush=True)
 
     try:
         reports = grade_course(Path.cwd(), args.nbgrader, student=args.student, jobs=args.jobs,

@@ -59,12 +59,11 @@ c.GenerateFeedback.preprocessors = [ClearHiddenTests, GetGrades, CSSHTMLHeaderPr
 # Ray workers started from the notebook's kernel skip a 2.4 s import each (rfc3987_syntax: pulled in
 # by Jupyter, never used by Ray). It more than halves the time `nbgrader autograde` takes here.
 try:
-    from grader.runtime import FAST_IMPORT_DIR
+    from grader.runtime import with_fast_imports
 except ImportError:  # the grader is not installed where nbgrader runs: slower, still correct
     pass
 else:
-    os.environ["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(FAST_IMPORT_DIR), os.environ.get("PYTHONPATH", "")) if p)
+    with_fast_imports(os.environ)
 '''
 
 

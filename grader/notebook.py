@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import html
-import importlib.util
 import inspect
 import io
 import logging
@@ -32,7 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader.checks import CHECK_MODULES, all_specs
+from grader.checks import all_specs
 from grader.records import HIDDEN, PASSED, VISIBLE, CheckResult
 
 KERNEL_CPUS = 4
@@ -76,10 +75,8 @@ def run_checks_here(namespace: dict, *, only: tuple[str, ...] = (),
                     on_result=None) -> tuple[list[CheckResult], list[str]]:
     """Run the checks (all, or `only`) against `namespace` in this process; (results in rubric
     order, notes). Never raises: a check that could not run is failed with the reason."""
-    import pytest
-
-    from grader.session import plugin
     from grader.session.context import Grading
+    from grader.session.plugin import run_checks
     from grader.session.shape import inspect_shape
 
     specs = [s for s in all_specs() if not only or s.id in only]
@@ -87,12 +84,8 @@ def run_checks_here(namespace: dict, *, only: tuple[str, ...] = (),
     notes: dict[str, None] = {}
     with tempfile.TemporaryDirectory(prefix="self-check-") as scratch, _ray_session(notes), _silenced():
         grading = Grading(_Namespace(namespace), inspect_shape(namespace, {}), "", Path(scratch) / "checks")
-        check_files = [importlib.util.find_spec(name).origin for name in CHECK_MODULES]
         try:
-            pytest.main(["-q", "-s", "-p", "no:cacheprovider", "-p", "no:logging", "-c", os.devnull,
-                         "--rootdir", scratch, "-o", "python_files=*.py", "-o", "python_functions=check_*",
-                         *check_files],
-                        plugins=[plugin, plugin.GradingPlugin(grading, collector, [s.id for s in specs])])
+            run_checks(grading, collector, [s.id for s in specs], rootdir=scratch)
         except BaseException as error:  # KeyboardInterrupt included: report what was graded
             notes[f"Checking stopped early: {type(error).__name__}."] = None
     results = [collector.results.get(s.id) or CheckResult.failed(s, "This check did not run to the end.")

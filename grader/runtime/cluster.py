@@ -17,7 +17,7 @@ from pathlib import Path
 
 import psutil
 
-from grader.runtime import FAST_IMPORT_DIR
+from grader.runtime import with_fast_imports
 
 READY_LINE = "Ray runtime started"
 
@@ -35,7 +35,7 @@ def free_port() -> int:
 def grading_environment(base: dict | None = None) -> dict:
     """Environment for every process of a grading run (head, its workers, the driver)."""
     env = dict(os.environ if base is None else base)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(FAST_IMPORT_DIR), env.get("PYTHONPATH", "")) if p)
+    with_fast_imports(env)
     # One auth mode everywhere, or drivers fail with "Missing authorization header".
     env["RAY_AUTH_MODE"] = "disabled"
     env["RAY_USAGE_STATS_ENABLED"] = "0"

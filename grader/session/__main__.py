@@ -8,7 +8,6 @@ checks under pytest. Everything it learns goes to the journal as it happens.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import logging
 import os
 import sys
@@ -44,11 +43,11 @@ def grade_here(args, journal) -> None:
     import pytest
     import ray
 
-    from grader.checks import CHECK_MODULES, all_specs
+    from grader.checks import all_specs
     from grader.session.integrity import Snapshot, tamper_flag
     from grader.session.context import Grading
     from grader.session.loader import load
-    from grader.session.plugin import GradingPlugin
+    from grader.session.plugin import run_checks
     from grader.session.runtime_guard import keep_grader_runtime
     from grader.session.shape import inspect_shape
 
@@ -66,13 +65,7 @@ def grade_here(args, journal) -> None:
     journal.loaded(loaded.problem, loaded.notes + list(notes), flags)
 
     grading = Grading(loaded.module, shape, loaded.problem, args.scratch / "checks")
-    check_files = [importlib.util.find_spec(name).origin for name in CHECK_MODULES]
-    pytest_args = ["-q", "-s", "-p", "no:cacheprovider", "-p", "no:logging", "-c", os.devnull,
-                   "--rootdir", str(args.scratch), "-o", "python_files=*.py", "-o", "python_functions=check_*",
-                   *check_files]
-    from grader.session import plugin
-
-    code = pytest.main(pytest_args, plugins=[plugin, GradingPlugin(grading, journal, args.only, snapshot)])
+    code = run_checks(grading, journal, args.only, snapshot, rootdir=args.scratch)
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         journal.crashed(f"pytest ended with exit code {int(code)} ({code.name})")
 

@@ -80,6 +80,21 @@ class GradingPlugin:
         self._specs_by_nodeid = {item.nodeid: _spec(item) for item in session.items}
 
 
+def run_checks(grading, journal, only=(), snapshot=None, *, rootdir) -> int:
+    """Run the rubric's check modules under pytest with this plugin; pytest's exit code."""
+    import importlib.util
+    import os
+
+    from grader.checks import CHECK_MODULES
+    from grader.session import plugin
+
+    check_files = [importlib.util.find_spec(name).origin for name in CHECK_MODULES]
+    return pytest.main(["-q", "-s", "-p", "no:cacheprovider", "-p", "no:logging", "-c", os.devnull,
+                        "--rootdir", str(rootdir), "-o", "python_files=*.py", "-o", "python_functions=check_*",
+                        *check_files],
+                       plugins=[plugin, GradingPlugin(grading, journal, only, snapshot)])
+
+
 def _spec(item):
     return getattr(getattr(item, "function", None), SPEC_ATTRIBUTE, None)
 
