@@ -27,10 +27,10 @@ def main() -> None:
     args = parser.parse_args()
 
     from grader import grade
-    from grader.course_files import solution_notebook
-    from grader.runtime import use_fast_imports
+    from grader.course_notebooks import solution_notebook
+    from grader.runtime import use_startup_path
 
-    use_fast_imports()
+    use_startup_path()
     folder = Path(tempfile.mkdtemp(prefix="bench-class-"))
     for i in range(args.n):
         (folder / f"copy-{i}").mkdir()

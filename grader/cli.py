@@ -3,26 +3,32 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from pathlib import Path
 
+from grader.report import tables, terminal
+from grader.runtime import use_startup_path, with_startup_path
 from grader.runtime.limits import Limits
 
-EPILOG = """examples:
-  grade --demo                              grade the bundled sample class
-  grade submitted/alice/actor_tree          one nbgrader submission folder
+EPILOG = """examples, by mode:
+  grade my_work.ipynb                       one notebook (or .py, or nbgrader submission folder)
   grade submitted/ --jobs 2 --csv grades.csv --results results/
+                                            a class folder: one folder per student
   grade my_work.ipynb --json                the contract's JSON report on stdout
+  grade --demo                              the bundled sample class (reference, stub, mistakes)
   grade --self-check my_work.ipynb          a student's check: the visible checks only
   grade --lab                               JupyterLab, with fast Ray workers for the notebook
-
-nbgrader course:
   grade --new-course COURSE                 nbgrader_config.py + source/actor_tree/ in COURSE
-  cd COURSE && nbgrader generate_assignment actor_tree && nbgrader release_assignment actor_tree
+  grade --nbgrader actor_tree --jobs 2      from COURSE, after `nbgrader collect actor_tree`:
+                                            gradebook, autograded/ and feedback/ (--student ID for one)
+
+the nbgrader cycle:
+  grade --new-course COURSE && cd COURSE
+  nbgrader generate_assignment actor_tree && nbgrader release_assignment actor_tree
   ... students fetch and submit; nbgrader collect actor_tree ...
-  grade --nbgrader actor_tree --jobs 2      grade all collected submissions into the gradebook,
-                                            autograded/ and feedback/ (--student ID for one)
+  grade --nbgrader actor_tree --jobs 2 && nbgrader export && nbgrader release_feedback actor_tree
 """
 
 
@@ -32,25 +38,32 @@ def parser() -> argparse.ArgumentParser:
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("paths", nargs="*", metavar="SUBMISSION",
                    help="a notebook, a .py file, a submission folder, or a class folder of student folders")
-    p.add_argument("--demo", action="store_true", help="grade the bundled sample class (reference, stub, mistakes)")
-    p.add_argument("--json", action="store_true", help="print the JSON report on stdout (nothing else)")
-    p.add_argument("--csv", metavar="FILE", help="write one CSV row per student (- for stdout)")
-    p.add_argument("--results", metavar="DIR", help="save each report there; a rerun skips unchanged submissions")
-    p.add_argument("--jobs", type=int, default=1, metavar="N", help="submissions graded at once (default 1)")
-    p.add_argument("--timeout", type=float, default=900.0, metavar="S",
-                   help="wall-clock limit per submission in seconds (default 900)")
-    p.add_argument("--memory", type=int, default=Limits.memory_mb, metavar="MB",
-                   help=f"memory limit per submission, all its processes together (default {Limits.memory_mb})")
-    p.add_argument("--processes", type=int, default=Limits.tasks, metavar="N",
-                   help=f"limit on processes and threads per submission (default {Limits.tasks})")
-    p.add_argument("--only", action="append", default=[], metavar="CHECK_ID", help="run only this check (repeatable)")
-    p.add_argument("--student-view", action="store_true",
-                   help="hide the feedback of hidden checks (terminal and JSON), as students should see it")
-    p.add_argument("--self-check", metavar="NOTEBOOK",
-                   help="run the visible checks on one notebook or .py, as a student sees them")
-    p.add_argument("--lab", nargs=argparse.REMAINDER, metavar="ARG",
-                   help="start JupyterLab (with the given jupyter-lab arguments) so that the notebook's Ray "
-                        "workers start fast: use it instead of `jupyter lab`")
+    grading = p.add_argument_group("grading (instructors)")
+    grading.add_argument("--demo", action="store_true",
+                         help="grade the bundled sample class (reference, stub, mistakes)")
+    grading.add_argument("--jobs", type=int, default=1, metavar="N", help="submissions graded at once (default 1)")
+    grading.add_argument("--results", metavar="DIR",
+                         help="save each report there; a rerun skips unchanged submissions")
+    grading.add_argument("--only", action="append", default=[], metavar="CHECK_ID",
+                         help="run only this check (repeatable)")
+    reports = p.add_argument_group("reports")
+    reports.add_argument("--json", action="store_true", help="print the JSON report on stdout (nothing else)")
+    reports.add_argument("--csv", metavar="FILE", help="write one CSV row per student (- for stdout)")
+    reports.add_argument("--student-view", action="store_true",
+                         help="hide the feedback of hidden checks (terminal and JSON), as students should see it")
+    limits = p.add_argument_group("limits per submission")
+    limits.add_argument("--timeout", type=float, default=900.0, metavar="S",
+                        help="wall-clock limit per submission in seconds (default 900)")
+    limits.add_argument("--memory", type=int, default=Limits.memory_mb, metavar="MB",
+                        help=f"memory limit, all its processes together (default {Limits.memory_mb})")
+    limits.add_argument("--processes", type=int, default=Limits.tasks, metavar="N",
+                        help=f"limit on processes and threads (default {Limits.tasks})")
+    students = p.add_argument_group("students")
+    students.add_argument("--self-check", metavar="NOTEBOOK",
+                          help="run the visible checks on one notebook or .py, as a student sees them")
+    students.add_argument("--lab", nargs=argparse.REMAINDER, metavar="ARG",
+                          help="start JupyterLab (with the given jupyter-lab arguments) so that the notebook's Ray "
+                               "workers start fast: use it instead of `jupyter lab`")
     course = p.add_argument_group("nbgrader course")
     course.add_argument("--new-course", metavar="DIR", help="set up an nbgrader course folder for this assignment")
     course.add_argument("--exchange", metavar="DIR", help="with --new-course: nbgrader exchange root "
@@ -62,17 +75,19 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv=None) -> int:
-    from grader.runtime import use_fast_imports
+MODES = ("demo", "self_check", "new_course", "nbgrader")
 
-    use_fast_imports()
+
+def main(argv=None) -> int:
+    """Check the arguments, then hand over to the one function of the mode asked for."""
+    use_startup_path()
     args = parser().parse_args(argv)
     if args.jobs < 1 or args.timeout <= 0 or args.memory < 512 or args.processes < 200:
         parser().error("--jobs and --timeout must be positive, --memory at least 512 (MB), "
                        "--processes at least 200 (Ray alone needs about that many)")
     if args.lab is not None:
         return _lab(args.lab)
-    modes = [m for m in ("demo", "self_check", "new_course", "nbgrader") if getattr(args, m)]
+    modes = [m for m in MODES if getattr(args, m)]
     if len(modes) > 1 or (modes and modes != ["demo"] and args.paths):
         parser().error("use one of SUBMISSION..., --demo, --self-check, --new-course, --nbgrader at a time")
     if args.new_course:
@@ -80,39 +95,62 @@ def main(argv=None) -> int:
     if args.nbgrader:
         return _nbgrader(args)
     if args.self_check:
-        args.paths, args.student_view = [args.self_check], True
-        args.only = [s.id for s in _specs() if s.visibility == "visible"]
-    if not args.paths and not args.demo:
+        return _self_check(args)
+    if args.demo:
+        return _demo(args)
+    if not args.paths:
         parser().error("give a SUBMISSION path, or --demo")
+    return _grade_paths(args, args.paths)
 
-    from grader.checks import all_specs
+
+# Each mode imports what it needs when it runs: `grade --help` and usage errors must not pay for
+# importing Ray, pytest and nbgrader (several seconds).
+
+def _grade_paths(args, paths: list[str]) -> int:
+    """grade SUBMISSION...: grade, then print the reports (terminal, JSON, CSV)."""
     from grader.discovery import UsageError, is_single_submission
     from grader.grading import grade
-    from grader.report import tables, terminal
 
-    unknown = set(args.only) - {s.id for s in all_specs()}
-    if unknown:
-        parser().error(f"unknown check id(s): {', '.join(sorted(unknown))}")
-    paths = list(args.paths)
-    demo_dir = None
-    if args.demo:
-        from grader.demo import build_class
-
-        demo_dir = tempfile.TemporaryDirectory(prefix="grade-demo-")
-        paths.append(str(build_class(Path(demo_dir.name) / "sample-class")))
-        if not args.paths and args.jobs == 1:
-            args.jobs = 2
-
+    _check_only(args)
     try:
         reports = grade(paths, jobs=args.jobs, wall_seconds=args.timeout, results_dir=args.results,
                         only=args.only, progress=progress, limits=_limits(args))
     except UsageError as error:
         parser().error(str(error))
-    finally:
-        if demo_dir is not None:
-            demo_dir.cleanup()
-
     single = len(args.paths) == 1 and not args.demo and is_single_submission(args.paths[0])
+    _print_reports(args, reports, single=single)
+    return 0
+
+
+def _check_only(args) -> None:
+    from grader.checks import all_specs
+
+    unknown = set(args.only) - {s.id for s in all_specs()}
+    if unknown:
+        parser().error(f"unknown check id(s): {', '.join(sorted(unknown))}")
+
+
+def _demo(args) -> int:
+    """grade --demo: the bundled sample class (and any paths given beside it)."""
+    from grader.demo import build_class
+
+    with tempfile.TemporaryDirectory(prefix="grade-demo-") as folder:
+        if not args.paths and args.jobs == 1:
+            args.jobs = 2
+        return _grade_paths(args, [*args.paths, str(build_class(Path(folder) / "sample-class"))])
+
+
+def _self_check(args) -> int:
+    """grade --self-check NOTEBOOK: the visible checks, as the student sees them."""
+    from grader.checks import all_specs
+
+    args.student_view = True
+    args.only = [s.id for s in all_specs() if s.visibility == "visible"]
+    args.paths = [args.self_check]
+    return _grade_paths(args, args.paths)
+
+
+def _print_reports(args, reports, *, single: bool) -> None:
     if args.json:
         print(tables.to_json(reports, single=single, student_view=args.student_view))
     else:
@@ -128,7 +166,6 @@ def main(argv=None) -> int:
         else:
             Path(args.csv).write_text(text)
             print(f"wrote {args.csv}", file=sys.stderr)
-    return 0
 
 
 def progress(done, total, report) -> None:
@@ -141,27 +178,17 @@ def _limits(args) -> Limits:
     return Limits(memory_mb=args.memory, tasks=args.processes)
 
 
-def _specs():
-    from grader.checks import all_specs
-
-    return all_specs()
-
-
 def _lab(lab_args: list[str]) -> int:
     """JupyterLab whose kernels (and so their Ray workers) skip an unused 2.4 s import: a
     notebook's self-check takes about 30 s instead of 80 s on a 2-core machine."""
-    import os
-
-    from grader.runtime import with_fast_imports
-
-    env = with_fast_imports(dict(os.environ))
+    env = with_startup_path(dict(os.environ))
     command = [sys.executable, "-m", "jupyterlab", *lab_args]
     os.execve(sys.executable, command, env)
     return 0
 
 
 def _new_course(args) -> int:
-    from grader.course import CourseError, new_course
+    from grader.nbgrader_course import CourseError, new_course
 
     try:
         config, source, exchange = new_course(Path(args.new_course), exchange=args.exchange,
@@ -178,12 +205,12 @@ def _new_course(args) -> int:
 
 
 def _nbgrader(args) -> int:
-    from grader.course import CourseError, grade_course
-    from grader.report import terminal
+    from grader.nbgrader_course import CourseError, grade_course
 
+    _check_only(args)
     try:
         reports = grade_course(Path.cwd(), args.nbgrader, student=args.student, jobs=args.jobs,
-                               wall_seconds=args.timeout, progress=progress, limits=_limits(args))
+                               wall_seconds=args.timeout, only=args.only, progress=progress, limits=_limits(args))
     except CourseError as error:
         parser().error(str(error))
     print(terminal.render_summary(reports))

@@ -12,14 +12,16 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import psutil
+
 from grader import __version__
 from grader.checks import all_specs
 from grader.discovery import discover
 from grader.records import CheckResult, Report, Submission
-from grader.runtime.guard import for_submission
-from grader.runtime.isolation import DEFAULT_LIMITS, grade_isolated
+from grader.runtime.off_limits import for_submission
+from grader.runtime.isolation import grade_isolated
 from grader.runtime.leftovers import sweep
-from grader.runtime.limits import Limits
+from grader.runtime.limits import DEFAULT_LIMITS, Limits
 
 
 def grade(paths, *, jobs: int = 1, wall_seconds: float = 900.0, results_dir=None, only=(),
@@ -38,25 +40,25 @@ def grade_submissions(submissions: list[Submission], *, jobs: int = 1, wall_seco
                       results_dir=None, only=(), progress=None,
                       limits: Limits = DEFAULT_LIMITS, off_limits=()) -> list[Report]:
     """`grade()` for submissions already found (see grader.discovery). off_limits: more paths
-    the code being graded may not touch (beside the solutions, other students and the results)."""
+    the code being graded may not touch (beside the solutions, other students and the saved reports)."""
     sweep()  # what a grader killed outright left running, before this run needs the machine
     only = tuple(only)
-    results = Path(results_dir) if results_dir else None
-    if results:
-        results.mkdir(parents=True, exist_ok=True)
-        _remove_torn_writes(results)
+    reports_dir = Path(results_dir) if results_dir else None
+    if reports_dir:
+        reports_dir.mkdir(parents=True, exist_ok=True)
+        _remove_torn_writes(reports_dir)
     done = 0
 
     def one(submission: Submission) -> Report:
         nonlocal done
         selected = submission.checks or only
         cache_key = (*selected, repr(limits))  # other checks or other limits: grade again
-        report = _cached(results, submission, cache_key) if results else None
+        report = _cached(reports_dir, submission, cache_key) if reports_dir else None
         if report is None:
-            guard = for_submission(submission, submissions, results_dir=results, extra_deny=off_limits)
+            guard = for_submission(submission, submissions, results_dir=reports_dir, extra_deny=off_limits)
             report = _grade_safely(submission, wall_seconds, selected, limits, guard)
-            if results:
-                _save(results, submission, cache_key, report)
+            if reports_dir:
+                _save(reports_dir, submission, cache_key, report)
         done += 1
         if progress:
             progress(done, len(submissions), report)
@@ -95,13 +97,13 @@ def _fingerprint(submission: Submission, only) -> str:
     return digest.hexdigest()
 
 
-def _cache_path(results: Path, submission: Submission) -> Path:
-    return results / f"{submission.student}.json"
+def _cache_path(reports_dir: Path, submission: Submission) -> Path:
+    return reports_dir / f"{submission.student}.json"
 
 
-def _cached(results: Path, submission: Submission, only) -> Report | None:
+def _cached(reports_dir: Path, submission: Submission, only) -> Report | None:
     try:
-        saved = json.loads(_cache_path(results, submission).read_text())
+        saved = json.loads(_cache_path(reports_dir, submission).read_text())
     except (OSError, json.JSONDecodeError):
         return None
     if saved.get("fingerprint") != _fingerprint(submission, only):
@@ -109,23 +111,21 @@ def _cached(results: Path, submission: Submission, only) -> Report | None:
     return Report.from_json(saved["report"])
 
 
-def _remove_torn_writes(results: Path) -> None:
+def _remove_torn_writes(reports_dir: Path) -> None:
     """A grader killed while saving leaves its temporary file (never a torn report: the rename is atomic)."""
-    import psutil
-
-    for leftover in results.glob(".tmp-*.json"):
+    for leftover in reports_dir.glob(".tmp-*.json"):
         owner = leftover.name.split("-")[1]
         if not owner.isdigit() or not psutil.pid_exists(int(owner)):
             leftover.unlink(missing_ok=True)
 
 
-def _save(results: Path, submission: Submission, only, report: Report) -> None:
+def _save(reports_dir: Path, submission: Submission, only, report: Report) -> None:
     """Write atomically: a killed run leaves the old file or the new one, never half of one."""
     data = {"fingerprint": _fingerprint(submission, only), "report": report.to_json(),
             "staff_log": report.staff_log}
-    handle, temporary = tempfile.mkstemp(dir=results, prefix=f".tmp-{os.getpid()}-", suffix=".json")
+    handle, temporary = tempfile.mkstemp(dir=reports_dir, prefix=f".tmp-{os.getpid()}-", suffix=".json")
     with os.fdopen(handle, "w") as out:
         json.dump(data, out, indent=1)
         out.flush()
         os.fsync(out.fileno())
-    os.replace(temporary, _cache_path(results, submission))
+    os.replace(temporary, _cache_path(reports_dir, submission))

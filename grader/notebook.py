@@ -24,7 +24,6 @@ import contextlib
 import html
 import inspect
 import io
-import logging
 import os
 import sys
 import tempfile
@@ -32,13 +31,16 @@ import time
 from pathlib import Path
 
 from grader.checks import all_specs
-from grader.records import HIDDEN, PASSED, VISIBLE, CheckResult
+from grader.report.terminal import render
+from grader.notebook_session import (SETUP_ADVICE, ResourceWatch, borrowed_session, no_cpu_reason, not_judged,
+                                     session_cpus)
+from grader.records import PASSED, VISIBLE, CheckResult, Report
+from grader.session.context import Grading
+from grader.session.plugin import run_checks
+from grader.session.shape import EXPECTED, inspect_shape
 
-KERNEL_CPUS = 4
-"""CPUs of the Ray session started here when the notebook has none (the parallel check needs 3)."""
 STALE_HINT = ("These are the definitions as they are in this kernel now: re-run the cells you changed "
               "before checking.")
-HIDDEN_FAILED = "This hidden check did not pass. Its details are shown to your instructor only."
 
 
 class CheckNotPassed(AssertionError):
@@ -61,8 +63,12 @@ class _Collector:
         self.staff: dict[str, str] = {}
         self._on_result = on_result
 
+    watch = None
+    """The ResourceWatch of the run, told which check is running."""
+
     def started(self, check_id: str) -> None:
-        pass
+        if self.watch is not None:
+            self.watch.current_check = check_id
 
     def result(self, result: CheckResult, staff: str) -> None:
         self.results[result.id] = result
@@ -75,46 +81,25 @@ def run_checks_here(namespace: dict, *, only: tuple[str, ...] = (),
                     on_result=None) -> tuple[list[CheckResult], list[str]]:
     """Run the checks (all, or `only`) against `namespace` in this process; (results in rubric
     order, notes). Never raises: a check that could not run is failed with the reason."""
-    from grader.session.context import Grading
-    from grader.session.plugin import run_checks
-    from grader.session.shape import inspect_shape
-
     specs = [s for s in all_specs() if not only or s.id in only]
     collector = _Collector(on_result)
     notes: dict[str, None] = {}
-    with tempfile.TemporaryDirectory(prefix="self-check-") as scratch, _ray_session(notes), _silenced():
+    watch = None
+    with tempfile.TemporaryDirectory(prefix="self-check-") as scratch, borrowed_session(notes), _silenced():
+        cpus = session_cpus()
+        if cpus < 1:
+            notes[f"Not judged: {no_cpu_reason(cpus)}. {SETUP_ADVICE}"] = None
+            return [not_judged(CheckResult.failed(s, ""), no_cpu_reason(cpus)) for s in specs], list(notes)
         grading = Grading(_Namespace(namespace), inspect_shape(namespace, {}), "", Path(scratch) / "checks")
-        try:
-            run_checks(grading, collector, [s.id for s in specs], rootdir=scratch)
-        except BaseException as error:  # KeyboardInterrupt included: report what was graded
-            notes[f"Checking stopped early: {type(error).__name__}."] = None
+        with ResourceWatch(namespace) as watch:
+            collector.watch = watch
+            try:
+                run_checks(grading, collector, [s.id for s in specs], rootdir=scratch)
+            except BaseException as error:  # KeyboardInterrupt included: report what was graded
+                notes[f"Checking stopped early: {type(error).__name__}."] = None
     results = [collector.results.get(s.id) or CheckResult.failed(s, "This check did not run to the end.")
                for s in specs]
-    return results, list(notes)
-
-
-@contextlib.contextmanager
-def _ray_session(notes: dict):
-    """Use the notebook's Ray session (start one if there is none), and keep the student's
-    ray.init()/ray.shutdown() calls from replacing or stopping it while the checks run."""
-    import ray
-
-    from grader.session.runtime_guard import keep_grader_runtime
-
-    if not ray.is_initialized():
-        ray.init(address="local", num_cpus=KERNEL_CPUS, include_dashboard=False,
-                 logging_level=logging.ERROR, log_to_driver=False)
-        notes["Ray was not running in this kernel; the check started a local Ray session."] = None
-    cpus = ray.cluster_resources().get("CPU", 0)
-    if cpus < 3:
-        notes[f"This Ray session has {cpus:g} CPUs; logging.parallel needs 3 tasks at once, so it fails here "
-              f"whatever the code. Start Ray as the notebook does (num_cpus={KERNEL_CPUS})."] = None
-    original = ray.init, ray.shutdown
-    keep_grader_runtime(notes)
-    try:
-        yield
-    finally:
-        ray.init, ray.shutdown = original
+    return watch.judge(results), list(notes)
 
 
 @contextlib.contextmanager
@@ -149,8 +134,6 @@ _graded_definitions: list = []
 
 
 def _contract_names() -> list[str]:
-    from grader.session.shape import EXPECTED
-
     return [expected.name for expected in EXPECTED]
 
 
@@ -176,12 +159,10 @@ def autograde_check(check_id: str) -> None:
         results = _rubric_results[state] = {r.id: r for r in found}
         _graded_definitions[:] = [namespace.get(e) for e in _contract_names()]  # their ids stay theirs
     result = results[check_id]
-    points = f"{result.score:g}/{result.max_score:g}"
     if result.status == PASSED:
-        print(f"passed ({points}): {result.name}")
+        print(result.cell_text)
         return
-    feedback = HIDDEN_FAILED if result.visibility == HIDDEN else result.feedback
-    raise CheckNotPassed(f"{check_id} not passed ({points}): {result.name}\n{feedback}") from None
+    raise CheckNotPassed(result.cell_text) from None
 
 
 def _caller_globals() -> dict:
@@ -226,7 +207,7 @@ class _Display:
     def show(self, markup: str) -> None:
         if not self.rich:
             return
-        from IPython.display import HTML, display
+        from IPython.display import HTML, display  # only in a kernel, where IPython is there
 
         if self._handle is None:
             self._handle = display(HTML(markup), display_id=True)
@@ -235,7 +216,7 @@ class _Display:
 
 
 def _in_kernel() -> bool:
-    try:
+    try:  # the self-check also runs in plain Python (grade's tests, a script), without IPython
         from IPython import get_ipython
     except ImportError:
         return False
@@ -262,7 +243,7 @@ def render_html(results: list[CheckResult], notes: list[str], *, running: bool =
         ok = r.status == PASSED
         mark = "&#10004; passed" if ok else "&#10008; failed"
         color = "#1a7f37" if ok else "#cf222e"
-        feedback = "" if ok else html.escape(r.feedback).replace("\n", "<br>")
+        feedback = "" if ok else html.escape(r.student_feedback).replace("\n", "<br>")
         rows.append(
             f'<tr class="check {r.status}" data-check="{html.escape(r.id)}">'
             f'<td style="{LEFT};color:{color};white-space:nowrap">{mark}</td>'
@@ -278,9 +259,6 @@ def render_html(results: list[CheckResult], notes: list[str], *, running: bool =
 
 
 def render_text(results: list[CheckResult], notes: list[str]) -> str:
-    from grader.records import Report
-    from grader.report.terminal import render
-
     report = Report(submission="this kernel", student="self-check", checks=tuple(results),
                     notes=tuple([*notes, STALE_HINT]))
     return render(report, student_view=True)

@@ -8,6 +8,9 @@ PASSED = "passed"
 FAILED = "failed"
 VISIBLE = "visible"
 HIDDEN = "hidden"
+HIDDEN_FEEDBACK = "This hidden check did not pass. Its details are shown to your instructor only."
+"""What a student reads for a failed hidden check, wherever it is shown (terminal, JSON, notebook,
+nbgrader feedback): the points, never the finding."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,20 @@ class CheckResult:
     def passed(cls, spec: CheckSpec, seconds: float = 0.0) -> "CheckResult":
         return cls(spec.id, spec.name, spec.points, spec.points, PASSED, spec.visibility, "", seconds)
 
-    def to_json(self) -> dict:
+    @property
+    def student_feedback(self) -> str:
+        """The feedback a student may read: the one rule for hidden checks."""
+        return HIDDEN_FEEDBACK if self.visibility == HIDDEN and self.status != PASSED else self.feedback
+
+    @property
+    def cell_text(self) -> str:
+        """What an nbgrader autograder cell shows for this check (its output, or its error's message)."""
+        points = f"{self.score:g}/{self.max_score:g}"
+        if self.status == PASSED:
+            return f"passed ({points}): {self.name}"
+        return f"{self.id} not passed ({points}): {self.name}\n{self.student_feedback}"
+
+    def to_json(self, *, student_view: bool = False) -> dict:
         return {
             "id": self.id,
             "name": self.name,
@@ -57,7 +73,7 @@ class CheckResult:
             "max_score": self.max_score,
             "status": self.status,
             "visibility": self.visibility,
-            "feedback": self.feedback,
+            "feedback": self.student_feedback if student_view else self.feedback,
             "seconds": round(self.seconds, 1),
         }
 
@@ -88,13 +104,13 @@ class Report:
     def max_score(self) -> float:
         return round(sum(c.max_score for c in self.checks), 4)
 
-    def to_json(self) -> dict:
+    def to_json(self, *, student_view: bool = False) -> dict:
         out = {
             "submission": self.submission,
             "student": self.student,
             "score": self.score,
             "max_score": self.max_score,
-            "checks": [c.to_json() for c in self.checks],
+            "checks": [c.to_json(student_view=student_view) for c in self.checks],
             "flags": list(self.flags),
             "notes": list(self.notes),
             "seconds": round(self.seconds, 1),

@@ -16,7 +16,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from grader.course_files import NOTEBOOK, solution_notebook
+import nbformat
+
+from grader.checks import all_specs
+from grader.course_notebooks import NOTEBOOK, solution_notebook
+from grader.records import HIDDEN
 
 ASSIGNMENT = "actor_tree"
 AUTOGRADER_PREFIX = "check-"
@@ -36,11 +40,6 @@ The last one is a hidden check: you see whether it passed, your instructor sees 
 
 def autograder_cells() -> list:
     """The autograder section: a heading, then one locked grade cell per check of the rubric."""
-    import nbformat
-
-    from grader.checks import all_specs
-    from grader.records import HIDDEN
-
     heading = nbformat.v4.new_markdown_cell(SECTION_TEXT)
     heading.id = SECTION_ID
     heading.metadata["nbgrader"] = _nbgrader_metadata(SECTION_ID, locked=True)
@@ -85,8 +84,6 @@ def with_autograder_cells(notebook):
 
 def sync_source(source: Path) -> bool:
     """Rewrite the source notebook's autograder section from the rubric; True if it changed."""
-    import nbformat
-
     notebook = nbformat.read(source, as_version=4)
     before = nbformat.writes(notebook)
     after = nbformat.writes(with_autograder_cells(notebook))

@@ -1,5 +1,10 @@
-"""Shared fixtures. Grading costs ~20 s of Ray work per submission, so the whole corpus is
-graded once, in one batch (several at a time), and the tests then read its reports."""
+"""Shared fixtures. Grading costs ~20 s of Ray work per submission, so the corpus is graded once,
+in one batch (several at a time), and the tests then read its reports (`graded`).
+
+Only the students the selected tests read are graded: a test names them with
+`@pytest.mark.students("reference-notebook", ...)` (on the test, a `pytest.param`, or in a module's
+`pytestmark`); a test that reads `graded` without naming any gets the whole corpus. `pytest` runs
+every test, so it grades the whole corpus, in one batch, as before; `pytest -k async_logger` grades one."""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import dataclasses
 import glob
 import json
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -16,8 +22,9 @@ import nbformat
 import psutil
 import pytest
 
-from grader.course_files import notebook_code, solution_notebook, student_notebook
+from grader.course_notebooks import notebook_code, solution_notebook, student_notebook
 from grader.demo import MISTAKES, compose
+from grader.runtime.owned import processes_naming
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "corpus"
@@ -80,51 +87,113 @@ def _retype_worker_cell(cells):
     cells[cells.index(cell)] = nbformat.v4.new_markdown_cell(cell.source)
 
 
-def build_corpus(target: Path) -> dict[str, Path]:
-    """Every corpus submission as a student folder; returns {student: file}."""
-    reference = notebook_code(solution_notebook())
-    files: dict[str, Path] = {}
+BUILT_IN = {
+    "reference-notebook": ("actor_tree.ipynb", lambda reference: solution_notebook().read_text()),
+    "untouched-stub": ("actor_tree.ipynb", lambda reference: student_notebook().read_text()),
+    "syntax-error-py": ("actor_tree.py", lambda reference: reference + "\ndef broken(:\n    pass\n"),
+    "empty-py": ("actor_tree.py", lambda reference: ""),
+    "not-json-notebook": ("actor_tree.ipynb", lambda reference: '{"cells": [\n  {"cell_type": "code",\n   oops\n'),
+    "syntax-error-cell": ("actor_tree.ipynb", lambda reference: _notebook_with(_break_logging_cell)),
+    "endless-cell": ("actor_tree.ipynb", lambda reference: _notebook_with(_add_endless_cell)),
+    "blocked-ray-get-cell": ("actor_tree.ipynb", lambda reference: _notebook_with(_add_blocked_cell)),
+    "empty-notebook": ("actor_tree.ipynb", lambda reference: ""),
+    "retyped-cell": ("actor_tree.ipynb", lambda reference: _notebook_with(_retype_worker_cell)),
+}
+"""The corpus submissions that are not an override file: {student: (file name, text from the reference code)}."""
 
-    def put(student: str, name: str, text: str) -> None:
+
+def corpus_students() -> set[str]:
+    """Every student of the corpus: the built-in cases and one per override file."""
+    return set(BUILT_IN) | {path.stem for path in override_files()}
+
+
+def build_corpus(target: Path, students=None) -> dict[str, Path]:
+    """The corpus submissions (all, or those of `students`) as student folders; returns {student: file}."""
+    reference = notebook_code(solution_notebook())
+    overrides = {path.stem: path for path in override_files()}
+    files: dict[str, Path] = {}
+    for student in sorted(corpus_students() if students is None else students):
+        if student in overrides:
+            name, text = "actor_tree.py", compose(reference, overrides[student].read_text())
+        else:
+            name, make = BUILT_IN[student]
+            text = make(reference)
         folder = target / student / "actor_tree"
         folder.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text(text)
         files[student] = folder / name
-
-    put("reference-notebook", "actor_tree.ipynb", solution_notebook().read_text())
-    put("untouched-stub", "actor_tree.ipynb", student_notebook().read_text())
-    for override in override_files():
-        put(override.stem, "actor_tree.py", compose(reference, override.read_text()))
-    put("syntax-error-py", "actor_tree.py", reference + "\ndef broken(:\n    pass\n")
-    put("empty-py", "actor_tree.py", "")
-    put("not-json-notebook", "actor_tree.ipynb", '{"cells": [\n  {"cell_type": "code",\n   oops\n')
-    put("syntax-error-cell", "actor_tree.ipynb", _notebook_with(_break_logging_cell))
-    put("endless-cell", "actor_tree.ipynb", _notebook_with(_add_endless_cell))
-    put("blocked-ray-get-cell", "actor_tree.ipynb", _notebook_with(_add_blocked_cell))
-    put("empty-notebook", "actor_tree.ipynb", "")
-    put("retyped-cell", "actor_tree.ipynb", _notebook_with(_retype_worker_cell))
     return files
 
 
+def _reads_graded(item) -> bool:
+    """Whether a test uses the `graded` fixture of this file (test_hostile.py has its own)."""
+    definitions = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {}).get("graded")
+    if definitions is None:
+        return "graded" in getattr(item, "fixturenames", ())  # pytest internals moved: assume it does
+    return definitions[-1].func.__module__ == __name__
+
+
+def named_students(item) -> set[str] | None:
+    """The students a test names with @pytest.mark.students(...) (all its marks together); None if none."""
+    marks = list(item.iter_markers("students"))
+    return {name for mark in marks for name in mark.args} if marks else None
+
+
+def students_needed(items) -> set[str]:
+    """The corpus students that the selected tests read from `graded` (every one for a test that names none)."""
+    needed: set[str] = set()
+    for item in items:
+        if _reads_graded(item):
+            named = named_students(item)
+            needed |= corpus_students() if named is None else named
+    return needed
+
+
+def pytest_collection_modifyitems(config, items):
+    """A misspelt student in @pytest.mark.students fails the collection, not a test 10 minutes later."""
+    known = corpus_students()
+    for item in items:
+        unknown = (named_students(item) or set()) - known
+        if unknown:
+            raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.students names no corpus student "
+                                    f"{', '.join(sorted(unknown))} (see tests/conftest.py: corpus_students)")
+
+
 def ray_processes_of_grader() -> list[str]:
-    """Processes started by a grading run of this installation (their command lines name a grade-*
-    temp dir and this environment: another checkout's test run on the machine is not ours)."""
+    """Processes started by a grading run of this installation and this test run (their command lines
+    name a grade-<grader pid>-* temp dir and this environment). Another checkout's test run on the
+    machine is not ours, nor is another live test run of this one: a live grader that is neither this
+    process nor one of its children (a grader that died, however, leaves orphans that are ours)."""
+    ours = {os.getpid()} | {child.pid for child in psutil.Process().children(recursive=True)}
     left = []
-    for proc in psutil.process_iter(["pid", "cmdline"]):
+    for proc in processes_naming("/grade-", sys.prefix):
         cmdline = " ".join(proc.info["cmdline"] or ())
-        if "/grade-" in cmdline and sys.prefix in cmdline and ("ray" in cmdline or "grader.session" in cmdline):
-            left.append(f"{proc.info['pid']}: {cmdline[:120]}")
+        grader = re.search(r"/grade-(\d+)-", cmdline)
+        if grader and ("ray" in cmdline or "grader.session" in cmdline):
+            pid = int(grader.group(1))
+            if pid in ours or not psutil.pid_exists(pid):
+                left.append(f"{proc.info['pid']}: {cmdline[:120]}")
     return left
 
 
+class Graded(dict):
+    """{student: Report}, plus "temp dirs left"; a student no selected test named was not graded."""
+
+    def __missing__(self, student):
+        raise KeyError(f"{student!r} was not graded: name it in the test's @pytest.mark.students(...) "
+                       "(tests/conftest.py)")
+
+
 @pytest.fixture(scope="session")
-def graded(tmp_path_factory):
+def graded(request, tmp_path_factory):
+    """The reports of the corpus students the selected tests read (see the module docstring)."""
     from grader.discovery import discover
     from grader.grading import grade_submissions
 
     target = tmp_path_factory.mktemp("class")
-    before = set(glob.glob(f"{tempfile.gettempdir()}/grade-*"))
-    files = build_corpus(target)
+    own_temp_dirs = f"{tempfile.gettempdir()}/grade-{os.getpid()}-*"  # this process grades; other runs are not ours
+    before = set(glob.glob(own_temp_dirs))
+    files = build_corpus(target, students_needed(request.session.items))
     # GRADER_TEST_RESULTS=DIR keeps reports between runs while developing (unchanged submissions are
     # not graded again); CI leaves it unset and grades everything.
     # Each override is graded on the checks it can affect (a third less Ray work for the suite).
@@ -132,9 +201,9 @@ def graded(tmp_path_factory):
     submissions = [dataclasses.replace(s, checks=selected.get(s.student, ())) for s in discover([str(target)])]
     reports = grade_submissions(submissions, jobs=3, wall_seconds=300,
                                 results_dir=os.environ.get("GRADER_TEST_RESULTS"))
-    by_student = {r.student: r for r in reports}
-    by_student["temp dirs left"] = sorted(set(glob.glob(f"{tempfile.gettempdir()}/grade-*")) - before)
-    assert set(by_student) == set(files) | {"temp dirs left"}, "every corpus submission has exactly one report"
+    by_student = Graded((r.student, r) for r in reports)
+    by_student["temp dirs left"] = sorted(set(glob.glob(own_temp_dirs)) - before)
+    assert set(by_student) == set(files) | {"temp dirs left"}, "every graded submission has exactly one report"
     return by_student
 
 

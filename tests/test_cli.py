@@ -14,7 +14,7 @@ import pytest
 
 from conftest import ray_processes_of_grader
 from grader.checks import REQUIRED_IDS
-from grader.course_files import notebook_code, solution_notebook, student_notebook
+from grader.course_notebooks import notebook_code, solution_notebook, student_notebook
 from grader.demo import build_class
 
 
@@ -23,7 +23,7 @@ def _grade(*args, cwd):
                           text=True, timeout=600)
 
 
-@pytest.mark.slow
+@pytest.mark.ray  # the quick tier's one real grading: the reference (and the stub) through the real CLI
 def test_grade_a_class_for_real_then_resume(tmp_path):
     (tmp_path / "class" / "ada").mkdir(parents=True)
     (tmp_path / "class" / "ada" / "actor_tree.py").write_text(notebook_code(solution_notebook()))
@@ -62,6 +62,7 @@ def test_demo_class_holds_reference_stub_and_mistakes(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.ray
 def test_self_check_runs_the_visible_checks_as_a_student_sees_them(tmp_path):
     shutil.copyfile(student_notebook(), tmp_path / "actor_tree.ipynb")
     done = _grade("--self-check", "actor_tree.ipynb", "--json", cwd=tmp_path)

@@ -19,10 +19,10 @@ import pytest
 
 from conftest import ray_processes_of_grader
 from grader.checks import all_specs
-from grader.course_files import solution_notebook
+from grader.course_notebooks import solution_notebook
 from grader.release import autograder_grade_id
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.ray, pytest.mark.nbgrader]
 ASSIGNMENT = "actor_tree"
 COURSE_ID = "actor-tree-e2e"
 PART1 = ("worker", "supervisor", "run-supervisor")

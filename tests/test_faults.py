@@ -16,10 +16,10 @@ import time
 import pytest
 
 from conftest import ray_processes_of_grader
-from grader.course_files import notebook_code, solution_notebook
+from grader.course_notebooks import notebook_code, solution_notebook
 from grader.runtime.limits import own_groups
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.ray]
 STUDENTS = ("a1", "a2", "a3", "a4")
 
 

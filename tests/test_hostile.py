@@ -7,27 +7,21 @@ is undone and flagged; a printed report changes nothing."""
 
 from __future__ import annotations
 
-import ast
 import json
 from pathlib import Path
 
 import pytest
 
 from conftest import grader_failures, ray_processes_of_grader
-from grader.course_files import notebook_code, solution_notebook
-from grader.demo import compose
+from grader.course_notebooks import notebook_code, solution_notebook
+from grader.demo import compose, docstring_field
 from grader.grading import grade_submissions
 from grader.records import Submission
 from grader.runtime.limits import Limits, _own_hierarchy
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.ray]
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 LIMITED = ("memory_hog_in_driver", "memory_hog_in_actor", "endless_processes")
-
-
-def _field(source: str, name: str) -> str:
-    doc = ast.get_docstring(ast.parse(source)) or ""
-    return next((line.split(":", 1)[1].strip() for line in doc.splitlines() if line.startswith(name + ":")), "")
 
 
 def _limits_available() -> bool:
@@ -48,10 +42,10 @@ def graded(tmp_path_factory):
         text = override.read_text()
         path = folder / f"{override.stem}.py"
         path.write_text(compose(reference, text))
-        checks = tuple(_field(text, "Checks").replace(",", " ").split())
+        checks = tuple(docstring_field(text, "Checks").replace(",", " ").split())
         submissions.append(Submission(str(path), override.stem, path.name, checks=checks))
-        fails = set(_field(text, "Fails").replace(",", " ").split()) - {"none"}
-        cases[override.stem] = (fails, _field(text, "Says"), _field(text, "Flag"))
+        fails = set(docstring_field(text, "Fails").replace(",", " ").split()) - {"none"}
+        cases[override.stem] = (fails, docstring_field(text, "Says"), docstring_field(text, "Flag"))
     honest = folder / "honest.py"
     honest.write_text(reference)
     submissions.append(Submission(str(honest), "honest", honest.name,

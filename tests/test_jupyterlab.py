@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -17,19 +16,14 @@ from pathlib import Path
 import pytest
 
 from grader.checks import all_specs
-from grader.course_files import student_notebook
+from grader.course_notebooks import student_notebook
+from grader.runtime.cluster import free_port
 from test_course import PART1, with_solutions
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.ray, pytest.mark.browser]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 TOKEN = "self-check-test"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +35,7 @@ def lab(tmp_path_factory):
     notebook = home / "actor_tree.ipynb"
     shutil.copyfile(student_notebook(), notebook)
     with_solutions(notebook, PART1)
-    port = _free_port()
+    port = free_port()
     settings = home / ".settings" / "@jupyterlab" / "notebook-extension"
     settings.mkdir(parents=True)
     # Render every cell (JupyterLab 4 only renders those in view by default), so the test can find them.

@@ -11,10 +11,10 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from grader.course_files import solution_notebook, student_notebook
+from grader.course_notebooks import solution_notebook, student_notebook
 from grader.checks import all_specs
 from grader.release import autograder_grade_id, generate, with_autograder_cells
-from grader.runtime import FAST_IMPORT_DIR
+from grader.runtime import STARTUP_DIR
 
 
 def _cells(path):
@@ -22,6 +22,7 @@ def _cells(path):
     return [(c["cell_type"], "".join(c["source"]), c.get("metadata", {})) for c in notebook["cells"]]
 
 
+@pytest.mark.nbgrader
 def test_student_version_is_what_nbgrader_generates(tmp_path):
     fresh = generate(solution_notebook(), tmp_path / "actor_tree.ipynb")
     assert _cells(fresh) == _cells(student_notebook()), \
@@ -61,7 +62,7 @@ def _execute(*, grading: bool):
     socket paths must stay under 107 characters, and the cluster must not be another's."""
     notebook = nbformat.read(solution_notebook(), as_version=4)
     with tempfile.TemporaryDirectory(prefix="nb-", dir="/tmp") as ray_tmp:
-        env = dict(os.environ, PYTHONPATH=str(FAST_IMPORT_DIR), RAY_TMPDIR=ray_tmp)
+        env = dict(os.environ, PYTHONPATH=str(STARTUP_DIR), RAY_TMPDIR=ray_tmp)
         env.pop("ACTOR_TREE_GRADING", None)
         if grading:
             env["ACTOR_TREE_GRADING"] = "1"
@@ -77,6 +78,7 @@ def _outputs(notebook, grade_id):
 
 
 @pytest.mark.slow
+@pytest.mark.ray
 def test_reference_runs_top_to_bottom_with_its_demos_self_check_and_autograder_cells():
     notebook = _execute(grading=False)
     assert "DONE" in _outputs(notebook, "demo-run-supervisor")
@@ -92,6 +94,7 @@ def test_reference_runs_top_to_bottom_with_its_demos_self_check_and_autograder_c
         assert _outputs(notebook, grade_id).startswith("passed")
 
 
+@pytest.mark.ray
 def test_reference_runs_in_grading_mode_without_demos():
     notebook = _execute(grading=True)
     assert _outputs(notebook, "demo-run-supervisor") == ""

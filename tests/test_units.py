@@ -149,3 +149,184 @@ def test_journal_drops_a_torn_last_line(tmp_path):
     with open(tmp_path / "j.jsonl", "a") as out:
         out.write('{"event": "resu')
     assert journal_file.read(tmp_path / "j.jsonl") == [{"event": "started", "id": "x"}]
+
+
+def test_discovery_names_students_by_folder_or_file_and_keeps_them_unique(tmp_path):
+    nbgrader_file = _write(tmp_path / "submitted" / "ann" / "actor_tree" / "actor_tree.py")
+    loose = _write(tmp_path / "inbox" / "ann.py")
+    found = discover([nbgrader_file, loose, _write(tmp_path / "other" / "ann.ipynb")])
+    assert [s.student for s in found] == ["ann", "ann-2", "ann-3"]
+    assert [s.shown_as for s in found] == [str(nbgrader_file), str(loose), str(tmp_path / "other" / "ann.ipynb")]
+
+
+def test_discovery_gives_unusable_student_folders_a_problem_not_an_error(tmp_path):
+    _write(tmp_path / "class" / "fay" / "actor_tree" / "actor_tree.ipynb")
+    _write(tmp_path / "class" / "gus" / "hw1" / "a.ipynb")
+    _write(tmp_path / "class" / "gus" / "hw2" / "b.ipynb")
+    _write(tmp_path / "class" / ".hidden" / "actor_tree.ipynb")
+    _write(tmp_path / "class" / "__pycache__" / "x.py")
+    fay, gus = discover([tmp_path / "class"])
+    assert (fay.student, fay.problem) == ("fay", "")
+    assert gus.student == "gus" and "holds several assignment folders (hw1, hw2)" in gus.problem
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UsageError, match="no submissions found"):
+        discover([tmp_path / "empty"])
+
+
+def test_loader_runs_a_py_file_as_a_module_and_keeps_what_came_before_a_crash(tmp_path):
+    path = _write(tmp_path / "work.py", "A = 1\nif __name__ == '__main__':\n    A = 2\n"
+                                        "def f():\n    return A\nraise ValueError('boom')\nB = 3\n")
+    loaded = load(path)
+    ns = loaded.module.__dict__
+    assert ns["A"] == 1 and ns["f"]() == 1 and "B" not in ns and loaded.module.__name__ == "submission"
+    assert loaded.failures["B"] == "work.py raised ValueError at line 6: boom"
+    assert "f" not in loaded.failures and loaded.notes == [loaded.failures["B"]]
+
+
+def test_loader_skips_autograder_and_markdown_cells_and_joins_list_sources(tmp_path):
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_markdown_cell("A = 0"), nbformat.v4.new_code_cell("A = 1")]
+    autograder = nbformat.v4.new_code_cell("raise AssertionError('autograder cell ran')")
+    autograder.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": "check-x", "points": 1}
+    solution = nbformat.v4.new_code_cell("B = A + 1")
+    solution.metadata["nbgrader"] = {"grade": True, "solution": True, "grade_id": "answer", "points": 1}
+    notebook.cells += [autograder, solution]
+    data = json.loads(nbformat.writes(notebook))
+    data["cells"].append({"cell_type": "code", "metadata": {}, "source": ["C = ", "B * 10"], "outputs": [],
+                          "execution_count": None})
+    loaded = load(_write(tmp_path / "nb.ipynb", json.dumps(data)))
+    ns = loaded.module.__dict__
+    assert (ns["A"], ns["B"], ns["C"]) == (1, 2, 20) and not loaded.notes and not loaded.failures
+
+
+def test_loader_notes_skipped_magics_shell_commands_and_exit(tmp_path):
+    path = _write(tmp_path / "nb.ipynb", _notebook(
+        ("%%bash\necho hi", None),
+        ("!pip install numpy\nA = 1", None),
+        ("exit()\nB = 1", None),
+        ("C = A + 1", None),
+    ))
+    loaded = load(path)
+    ns = loaded.module.__dict__
+    assert ns["A"] == 1 and "B" not in ns and ns["C"] == 2
+    assert loaded.notes == ["Skipped a %%bash cell while grading.", "Skipped a shell (!) command while grading.",
+                            "nb.ipynb, cell 3 called exit(); the rest of that cell was skipped."]
+
+
+def test_loader_explains_a_missing_module(tmp_path):
+    loaded = load(_write(tmp_path / "nb.ipynb", _notebook(("import no_such_module_here", None))))
+    assert "cell 1 raised ModuleNotFoundError" in loaded.notes[0]
+    assert "The grading environment has no module 'no_such_module_here'" in loaded.notes[0]
+
+
+def test_loader_problems_for_notebooks_that_are_not_notebooks(tmp_path):
+    assert "nb.ipynb is empty" in load(_write(tmp_path / "nb.ipynb", "  \n")).problem
+    assert "has no list of cells" in load(_write(tmp_path / "list.ipynb", "[1, 2]")).problem
+    assert load(tmp_path / "missing.ipynb").problem.startswith("Cannot read ")
+
+
+CONTRACT_SHAPED = '''
+import ray
+STATES = ("PENDING", "RUNNING", "DONE")
+def model_factory(m, func):
+    pass
+DEFAULT_MODELS = []
+@ray.remote
+class Worker:
+    def __init__(self, model_type, train_fn): pass
+    def work(self): pass
+    def state(self): pass
+@ray.remote
+class Supervisor:
+    def __init__(self, models=None): pass
+    def work(self): pass
+    def state(self): pass
+    def terminate(self): pass
+def run_supervisor(models=None, poll_interval=0.5):
+    pass
+@ray.remote
+class LoggingActor:
+    def __init__(self): pass
+    def log(self, index, message): pass
+    def get_logs(self): pass
+@ray.remote
+def run_experiment(experiment_index, logging_actor, n_iterations=60, delay=1.0):
+    pass
+def run_experiments(n_experiments=3, n_iterations=60, delay=1.0):
+    pass
+'''
+
+
+def test_shape_of_the_contract_has_no_problems(tmp_path):
+    loaded = load(_write(tmp_path / "s.py", CONTRACT_SHAPED))
+    assert inspect_shape(loaded.module.__dict__, loaded.failures) == {}
+
+
+def test_shape_names_the_missing_method_the_wrong_kind_and_the_load_failure(tmp_path):
+    source = (CONTRACT_SHAPED.replace("    def terminate(self): pass\n", "")
+              .replace("@ray.remote\ndef run_experiment(", "def run_experiment(")
+              .replace("STATES = (", "STATES = 1 / 0; STATES = ("))
+    loaded = load(_write(tmp_path / "s.py", source.replace("def run_supervisor(models=None, poll_interval=0.5)",
+                                                           "run_supervisor = 3\ndef unused(models=None)")))
+    problems = inspect_shape(loaded.module.__dict__, loaded.failures)
+    assert set(problems) == {"STATES", "Supervisor", "run_experiment", "run_supervisor", "DEFAULT_MODELS",
+                             "model_factory", "Worker", "LoggingActor", "run_experiments"}  # all after the crash
+    assert problems["STATES"] == "STATES is not defined because s.py raised ZeroDivisionError at line 3: " \
+                                 "division by zero"
+    loaded = load(_write(tmp_path / "t.py", source.replace("STATES = 1 / 0; ", "")))
+    problems = inspect_shape(loaded.module.__dict__, loaded.failures)
+    assert set(problems) == {"Supervisor", "run_experiment"}
+    assert problems["Supervisor"].startswith("Supervisor has no method terminate()")
+    assert "run_experiment is a plain function: decorate it with @ray.remote" in problems["run_experiment"]
+
+
+def test_terminal_report_shows_problem_flags_notes_and_failed_feedback_only():
+    specs = all_specs()
+    report = Report("x.py", "bo", (CheckResult.passed(specs[0]), CheckResult.failed(specs[1], "saw 3 workers")),
+                    flags=("Tampering: something",), notes=("Ignored ray.init().",), problem="")
+    text = terminal.render(report, width=100)
+    lines = text.splitlines()
+    assert lines[0] == "bo  1 / 2   (x.py)"
+    assert lines[1] == "  FLAG: Tampering: something"
+    assert lines[2].startswith(f"  ok   {specs[0].id}") and lines[3].startswith(f"  FAIL {specs[1].id}")
+    assert lines[4].strip() == "saw 3 workers" and lines[-1] == "  note: Ignored ray.init()."
+
+
+def test_class_summary_names_failed_checks_or_counts_them():
+    specs = all_specs()
+    good = Report("a", "ada", tuple(CheckResult.passed(s) for s in specs))
+    two = Report("b", "bo", tuple(CheckResult.failed(s, "x") if s in specs[:2] else CheckResult.passed(s)
+                                  for s in specs))
+    broken = Report("c", "cy", tuple(CheckResult.failed(s, "x") for s in specs), problem="c is empty: save it")
+    lines = terminal.render_summary([good, two, broken]).splitlines()
+    assert lines[1].split() == ["ada", "20", "/", "20", "none"]
+    assert lines[2].endswith(f"{specs[0].id}, {specs[1].id}") and "18 / 20" in lines[2]
+    assert lines[3].endswith("not gradable: c is empty: save it")
+    assert terminal.render_summary([]) == "No submissions."
+
+
+def test_json_student_view_keeps_points_and_visible_feedback_but_hides_hidden_feedback():
+    specs = all_specs()
+    report = Report("a.ipynb", "al", (CheckResult.failed(specs[0], "visible detail"),
+                                      CheckResult.failed(specs[-1], "secret detail")))
+    student_view = tables.to_json([report], single=True, student_view=True)
+    visible, hidden = json.loads(student_view)["checks"]
+    assert visible["feedback"] == "visible detail" and "secret detail" not in student_view
+    assert hidden["feedback"] and (hidden["score"], hidden["max_score"]) == (0, specs[-1].points)
+    assert "secret detail" in tables.to_json([report], single=True)
+
+
+def test_csv_covers_every_check_any_report_ran_and_joins_flags():
+    specs = all_specs()
+    first = Report("a", "ada", (CheckResult.passed(specs[0]),), flags=("f1", "f2"))
+    second = Report("b", "bo", (CheckResult.passed(specs[1]),))
+    rows = list(csv.reader(io.StringIO(tables.to_csv([first, second]))))
+    assert rows[0] == ["student", "submission", specs[0].id, specs[1].id, "score", "max_score", "flags"]
+    assert rows[1] == ["ada", "a", "1", "0", "1", "1", "f1; f2"]
+    assert rows[2] == ["bo", "b", "0", "1", "1", "1", ""]
+
+
+def test_a_problem_is_in_the_json_only_when_there_is_one():
+    report = Report("a", "ada", (), problem="a is empty")
+    assert Report.from_json(json.loads(json.dumps(report.to_json()))).problem == "a is empty"
+    assert "problem" not in Report("a", "ada", ()).to_json()

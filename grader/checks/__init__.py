@@ -10,6 +10,8 @@ from __future__ import annotations
 import functools
 import importlib
 
+import pytest
+
 from grader.records import HIDDEN, VISIBLE, CheckSpec
 
 CHECK_MODULES = ("grader.checks.supervisor", "grader.checks.logging_actor")
@@ -36,8 +38,6 @@ def check(id: str, name: str, *, points: float, timeout: float = 60.0, hidden: b
 
         setattr(run, SPEC_ATTRIBUTE, spec)
         # pytest-timeout backstop; the checks keep their own, shorter deadlines on every Ray call.
-        import pytest
-
         return pytest.mark.timeout(spec.timeout, method="signal")(run)
 
     return decorate

@@ -11,8 +11,9 @@ import pytest
 import ray
 
 from grader.checks import CheckFailed, check, observe, probes
-from grader.checks.experiment_runs import CALL_SECONDS, RELAY_DELAY, run_experiments_three_ways
-from grader.checks.support import get, shorten, start, wait_until
+from grader.checks.logging_runs import CALL_SECONDS, RELAY_DELAY, run_experiments_three_ways
+from grader.checks.calls import get, start, wait_until
+from grader.checks.explain import shorten
 
 EXERCISE = ("LoggingActor", "run_experiment", "run_experiments")
 ORDER_RULE = ("Ray runs the calls from one caller in the order they were sent only on a plain actor: an async "
@@ -86,7 +87,8 @@ def check_log_and_get(sub):
        points=1, timeout=120, needs=("run_experiment",))
 def check_run_experiment_messages(sub, probe):
     call = "run_experiment.remote(7, logging_actor, n_iterations=4, delay=0.01)"
-    task = start(call, sub.run_experiment.remote, 7, probe, n_iterations=4, delay=0.01)
+    launch = start("run_experiment.options(num_cpus=0)", probes.without_cpu, sub.run_experiment).remote
+    task = start(call, launch, 7, probe, n_iterations=4, delay=0.01)
     get(task, timeout=30, what="the run_experiment task")
     expected = [(7, f"On iteration {i}") for i in range(4)]
     wait_until(lambda: len(ray.get(probe.get_records.remote(), timeout=10)) >= 4, timeout=10)
@@ -139,8 +141,9 @@ def check_ordering_per_worker(sub):
         raise CheckFailed(f"LoggingActor is declared with max_concurrency={concurrency}. {ORDER_RULE}")
     experiments, iterations = 6, 15
     actor = _new_logging_actor(sub)
-    tasks = [start("run_experiment.remote(...)", sub.run_experiment.remote, i, actor, n_iterations=iterations,
-                   delay=0.0) for i in range(experiments)]
+    launch = start("run_experiment.options(num_cpus=0)", probes.without_cpu, sub.run_experiment).remote
+    tasks = [start("run_experiment.remote(...)", launch, i, actor, n_iterations=iterations, delay=0.0)
+             for i in range(experiments)]
     get(tasks, timeout=60, what="the run_experiment tasks")
     logs = _logs_when_settled(actor, experiments * iterations)
     ray.kill(actor)

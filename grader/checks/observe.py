@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from grader.checks.support import wait_until
+from ray._private import state
+
+from grader.checks.calls import wait_until
 
 ALIVE_STATES = {"ALIVE", "PENDING_CREATION", "DEPENDENCIES_UNREADY", "RESTARTING"}
 
@@ -31,8 +33,6 @@ class ActorRecord:
 
 
 def actors() -> dict[str, ActorRecord]:
-    from ray._private import state
-
     table = {}
     for actor_id, info in state.actors().items():
         table[actor_id] = ActorRecord(

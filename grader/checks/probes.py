@@ -3,6 +3,11 @@
 These replace the inputs a student's code receives (training functions, the logging actor a
 task gets, the `run_experiment` that `run_experiments` launches) so that what matters can be
 observed directly and races are provoked on purpose instead of left to luck.
+
+Everything the grader starts here asks Ray for no CPU: the checks also run in a student's own
+Ray session (self-check, nbgrader's autograder cells), which may have one or two CPUs, and how
+many grader tasks run at once must not depend on that (a barrier of three tasks on a 2-CPU
+session would blame correct code for running its experiments one after another).
 """
 
 from __future__ import annotations
@@ -16,6 +21,28 @@ import ray
 
 GATE_FILE = "gate-open"
 GATE_LIMIT_SECONDS = 60.0
+RESOURCE_OPTIONS = frozenset({"num_cpus", "num_gpus", "resources", "memory", "accelerator_type"})
+"""Task options that ask for resources: a grader task ignores them (see GraderTask)."""
+
+
+class GraderTask:
+    """A grader task in place of a student's remote function: `.remote(...)` and `.options(...)`
+    as on any remote function, but it never asks for a CPU, whatever options the caller adds."""
+
+    def __init__(self, function):
+        self._task = ray.remote(num_cpus=0)(function)
+
+    def remote(self, *args, **kwargs):
+        return self._task.remote(*args, **kwargs)
+
+    def options(self, **options):
+        return self._task.options(**{k: v for k, v in options.items() if k not in RESOURCE_OPTIONS})
+
+
+def without_cpu(remote_function):
+    """The student's own remote function as the grader launches it: same code and options, no CPU
+    asked, so the tasks a check starts all run at once in any session (as on the grading runtime)."""
+    return remote_function.options(num_cpus=0)
 
 
 class RecordingTrainer:
@@ -68,7 +95,7 @@ def trainer_calls(directory: str, name: str) -> list[dict]:
     return calls
 
 
-@ray.remote
+@ray.remote(num_cpus=0)
 class Probe:
     """Stands in for a logging actor (records what it is sent, in arrival order) and relays
     calls to a real one (see RelayHandle)."""
@@ -130,11 +157,10 @@ class _RelayedMethod:
 def provoking_run_experiment(student_function, probe, delay: float):
     """A `run_experiment` task that runs the student's own function with a RelayHandle."""
 
-    @ray.remote
     def run_experiment(experiment_index, logging_actor, *args, **kwargs):
         return student_function(experiment_index, RelayHandle(logging_actor, probe, delay), *args, **kwargs)
 
-    return run_experiment
+    return GraderTask(run_experiment)
 
 
 def _mark(folder: Path, kind: str) -> None:
@@ -151,7 +177,6 @@ def barrier_run_experiment(directory: str, expected: int, wait_seconds: float):
     until all `expected` experiments have started, or one has already finished. Whether they
     overlapped is then a recorded fact (see overlap())."""
 
-    @ray.remote
     def run_experiment(experiment_index, logging_actor, n_iterations=60, delay=1.0):
         folder = Path(directory)
         _mark(folder, "start")
@@ -164,7 +189,7 @@ def barrier_run_experiment(directory: str, expected: int, wait_seconds: float):
         ray.get(messages, timeout=120)
         _mark(folder, "done")
 
-    return run_experiment
+    return GraderTask(run_experiment)
 
 
 def overlap(directory: str) -> tuple[int, int]:

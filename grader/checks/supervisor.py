@@ -6,8 +6,9 @@ import pytest
 import ray
 
 from grader.checks import CheckFailed, check, observe, probes
-from grader.checks.support import call_with_deadline, shorten
-from grader.checks.tree_run import (DONE_SECONDS, MODEL_NAMES, TRAINING_START_SECONDS, WORK_RETURN_SECONDS,
+from grader.checks.calls import call_with_deadline
+from grader.checks.explain import shorten
+from grader.checks.supervisor_runs import (DONE_SECONDS, MODEL_NAMES, TRAINING_START_SECONDS, WORK_RETURN_SECONDS,
                                      run_lifecycle, run_states, stable_children, start_supervisor)
 
 TREE = ("Supervisor", "Worker")

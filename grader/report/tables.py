@@ -6,24 +6,16 @@ import csv
 import io
 import json
 
-from grader.records import HIDDEN, Report
-from grader.report.terminal import HIDDEN_FEEDBACK
+from grader.records import Report
 
 
 def to_json(reports: list[Report], *, single: bool, student_view: bool = False) -> str:
     """One report object for one submission given as such; {"submissions": [...]} otherwise.
     In the student view, hidden checks keep their points and lose their feedback."""
-    data = [_redacted(r.to_json()) if student_view else r.to_json() for r in reports]
+    data = [r.to_json(student_view=student_view) for r in reports]
     if single and len(data) == 1:
         return json.dumps(data[0], indent=2)
     return json.dumps({"submissions": data}, indent=2)
-
-
-def _redacted(report: dict) -> dict:
-    for check in report["checks"]:
-        if check["visibility"] == HIDDEN and check["feedback"]:
-            check["feedback"] = HIDDEN_FEEDBACK
-    return report
 
 
 def to_csv(reports: list[Report]) -> str:

@@ -7,8 +7,6 @@ import textwrap
 
 from grader.records import HIDDEN, PASSED, Report
 
-HIDDEN_FEEDBACK = "(hidden check: details are shown to the instructor only)"
-
 
 def render(report: Report, *, student_view: bool = False, width: int | None = None) -> str:
     width = width or min(shutil.get_terminal_size((110, 20)).columns, 130)
@@ -23,9 +21,7 @@ def render(report: Report, *, student_view: bool = False, width: int | None = No
         points = f"{_points(check.score)}/{_points(check.max_score)}"
         hidden = " (hidden)" if check.visibility == HIDDEN else ""
         lines.append(f"  {mark} {check.id:<{id_width}} {points:>7}  {check.name}{hidden}")
-        feedback = check.feedback
-        if feedback and check.visibility == HIDDEN and student_view:
-            feedback = HIDDEN_FEEDBACK
+        feedback = check.student_feedback if student_view else check.feedback
         if feedback and check.status != PASSED:
             lines += _wrap(feedback, width, " " * 9)
     for note in report.notes:

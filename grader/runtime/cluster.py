@@ -17,9 +17,13 @@ from pathlib import Path
 
 import psutil
 
-from grader.runtime import with_fast_imports
+from grader.runtime import with_startup_path
+from grader.runtime.owned import processes_naming
 
 READY_LINE = "Ray runtime started"
+GRADING_CPUS = 8
+"""Logical CPUs of a grading head: more than the rubric ever holds at once (the grader's own tasks
+ask for none; a student's actors declared with num_cpus=1 still fit)."""
 
 
 class HeadStartError(RuntimeError):
@@ -35,7 +39,7 @@ def free_port() -> int:
 def grading_environment(base: dict | None = None) -> dict:
     """Environment for every process of a grading run (head, its workers, the driver)."""
     env = dict(os.environ if base is None else base)
-    with_fast_imports(env)
+    with_startup_path(env)
     # One auth mode everywhere, or drivers fail with "Missing authorization header".
     env["RAY_AUTH_MODE"] = "disabled"
     env["RAY_USAGE_STATS_ENABLED"] = "0"
@@ -49,7 +53,7 @@ def grading_environment(base: dict | None = None) -> dict:
 class RayHead:
     """`with RayHead(workdir) as head:` gives `head.address`; leaving stops every process it started."""
 
-    def __init__(self, workdir: Path, *, num_cpus: int = 8, object_store_mb: int = 100,
+    def __init__(self, workdir: Path, *, num_cpus: int = GRADING_CPUS, object_store_mb: int = 100,
                  start_timeout: float = 90.0, preexec_fn=None, extra_env: dict | None = None):
         self.workdir = Path(workdir)
         self.temp_dir = self.workdir / "ray"
@@ -62,15 +66,12 @@ class RayHead:
         """Run in the head's process before it starts (puts it, and so its whole cluster, in a control group)."""
         self.process: subprocess.Popen | None = None
         self.address = ""
-        self.started_seconds = 0.0
 
     def __enter__(self) -> "RayHead":
-        started = time.monotonic()
         last_error: Exception | None = None
         for _attempt in range(3):  # a free port can be taken by someone else before Ray binds it
             try:
                 self._start()
-                self.started_seconds = time.monotonic() - started
                 return self
             except HeadStartError as error:
                 last_error = error
@@ -126,13 +127,8 @@ class RayHead:
                     found[child.pid] = child
             except psutil.NoSuchProcess:
                 pass
-        marker = str(self.temp_dir)
-        for proc in psutil.process_iter(["pid", "cmdline"]):
-            try:
-                if any(marker in part for part in (proc.info["cmdline"] or ())):
-                    found.setdefault(proc.pid, proc)
-            except (psutil.NoSuchProcess, psutil.AccessDenied):
-                continue
+        for proc in processes_naming(str(self.temp_dir)):
+            found.setdefault(proc.pid, proc)
         found.pop(os.getpid(), None)
         return list(found.values())
 

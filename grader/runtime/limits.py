@@ -11,9 +11,13 @@ hierarchy) the limits are not enforced, and each report's staff log says so.
 from __future__ import annotations
 
 import os
+import signal
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+
+from grader.runtime.owned import PREFIX, owned_name
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 
@@ -36,13 +40,13 @@ class Usage:
     peak_tasks: int = 0
 
 
+DEFAULT_LIMITS = Limits()
+
 class ControlGroup:
     """`with ControlGroup(limits) as group:` then start processes with `preexec_fn=group.enter`."""
 
     def __init__(self, limits: Limits):
         self.limits = limits
-        from grader.runtime.leftovers import owned_name
-
         self.name = f"{owned_name()}{uuid.uuid4().hex[:12]}"
         self.memory: Path | None = None
         self.pids: Path | None = None
@@ -85,17 +89,6 @@ class ControlGroup:
                      peak_memory_mb=_number(self.memory / "memory.max_usage_in_bytes") / 2**20,
                      peak_tasks=int(_number(self.pids / "pids.peak")))
 
-    def members(self) -> list[int]:
-        pids = set()
-        for group in (self.memory, self.pids):
-            if group is not None:
-                try:
-                    pids.update(int(line) for line in (group / "cgroup.procs").read_text().split())
-                except (OSError, ValueError):
-                    pass
-        pids.discard(os.getpid())
-        return sorted(pids)
-
     def _remove(self) -> None:
         for group in (self.memory, self.pids):
             if group is not None:
@@ -105,9 +98,6 @@ class ControlGroup:
     @staticmethod
     def remove_folder(group: Path) -> None:
         """Kill whatever is still inside (a fork bomb's leftovers), then remove the group."""
-        import signal
-        import time
-
         for _ in range(50):
             try:
                 members = [int(line) for line in (group / "cgroup.procs").read_text().split()]
@@ -130,8 +120,6 @@ class ControlGroup:
 
 def own_groups() -> list[Path]:
     """Every grader group under this process's own groups (for the sweep of orphans)."""
-    from grader.runtime.leftovers import PREFIX
-
     found = []
     for controller in ("memory", "pids"):
         try:

@@ -14,6 +14,8 @@ import sys
 import traceback
 from pathlib import Path
 
+from grader.session.journal import Journal
+
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m grader.session")
@@ -23,9 +25,6 @@ def main(argv=None) -> None:
     parser.add_argument("--only", action="append", default=[], help="run only these check ids")
     parser.add_argument("submission", type=Path)
     args = parser.parse_args(argv)
-
-    from grader.session.journal import Journal
-
     journal = Journal(args.journal_fd)
     try:
         grade_here(args, journal)
@@ -40,6 +39,8 @@ def main(argv=None) -> None:
 
 
 def grade_here(args, journal) -> None:
+    # Imported here, inside main's try: an import that fails (a broken install, a module the
+    # submission shadows) must reach the journal as the grader's failure, not end the process mute.
     import pytest
     import ray
 
@@ -48,7 +49,7 @@ def grade_here(args, journal) -> None:
     from grader.session.context import Grading
     from grader.session.loader import load
     from grader.session.plugin import run_checks
-    from grader.session.runtime_guard import keep_grader_runtime
+    from grader.session.ray_calls import keep_grader_runtime
     from grader.session.shape import inspect_shape
 
     ray.init(address=args.address, logging_level=logging.ERROR, log_to_driver=False)

@@ -9,9 +9,11 @@ skipped); if it fails halfway, the names defined before the failure are kept.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import json
 import os
+import re
 import signal
 import sys
 import time
@@ -19,6 +21,9 @@ import traceback
 import types
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import ray
+from ray import cloudpickle
 
 MODULE_NAME = "submission"
 DEMO_TAGS = {"demo", "skip-grading"}
@@ -64,9 +69,9 @@ class _QuietShell:
 
 
 def _transform(source: str) -> str:
-    try:
+    try:  # IPython is imported for notebooks only, and may be missing: plain Python cells still load
         from IPython.core.inputtransformer2 import TransformerManager
-    except ImportError:  # IPython missing: plain Python cells still load
+    except ImportError:
         return source
     return TransformerManager().transform_cell(source)
 
@@ -76,8 +81,6 @@ def _new_module(path: Path) -> types.ModuleType:
     module.__file__ = str(path)
     sys.modules[MODULE_NAME] = module
     # The module is not importable in Ray workers: pickle its classes and functions by value.
-    from ray import cloudpickle
-
     cloudpickle.register_pickle_by_value(module)
     return module
 
@@ -204,8 +207,6 @@ def _bounded_ray_waits(deadline: float):
     """A signal cannot interrupt a blocked ray.get (Ray drops it), so while a cell loads, ray.get
     and ray.wait wait at most until the cell's deadline and then raise GetTimeoutError. Once the
     cell is done the wrappers pass calls through unchanged (a cell may have kept a reference)."""
-    import ray
-
     real_get, real_wait = ray.get, ray.wait
     loading = [True]
 
@@ -249,9 +250,6 @@ def _syntax_message(error: SyntaxError, where: str) -> str:
 
 def _names_defined(source: str, *, tolerant: bool = False) -> list[str]:
     """Top-level names a piece of source defines (class, def, assignment); a rough scan if it does not parse."""
-    import ast
-    import re
-
     try:
         tree = ast.parse(_transform(source))
     except SyntaxError:

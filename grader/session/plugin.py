@@ -1,25 +1,18 @@
 """pytest plugin for one grading process: gives checks the `sub` fixture and turns each test's
-outcome into a CheckResult the moment it is known (written to the results file at once, so a
+outcome into a CheckResult the moment it is known (written to the journal at once, so a
 process that dies later loses nothing already graded)."""
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import time
 
 import pytest
 
-from grader.checks import SPEC_ATTRIBUTE, CheckFailed
+from grader.checks import CHECK_MODULES, SPEC_ATTRIBUTE, CheckFailed
 from grader.records import CheckResult
-
-_grading = None
-"""The one submission this process grades (set by GradingPlugin; one per process)."""
-
-
-@pytest.fixture(scope="session")
-def sub():
-    """What every check receives: see grader.session.context.Grading."""
-    return _grading
-
+from grader.session.integrity import TAMPERED_FEEDBACK, tamper_flag
 
 GRADER_ERROR = ("The grader itself failed on this check (not your code's fault as far as it can tell); "
                 "your instructor has the details.")
@@ -34,8 +27,12 @@ class GradingPlugin:
         self._started: dict[str, float] = {}
         self._failure: dict[str, tuple[str, str]] = {}
         self._specs_by_nodeid = {}
-        global _grading
-        _grading = grading
+        self.grading = grading
+
+    @pytest.fixture(scope="session")
+    def sub(self):
+        """What every check receives: see grader.session.context.Grading."""
+        return self.grading
 
     def pytest_collection_modifyitems(self, items):
         items[:] = [item for item in items
@@ -64,8 +61,6 @@ class GradingPlugin:
             return
         seconds = time.monotonic() - self._started.get(nodeid, time.monotonic())
         if nodeid in self._tampered:
-            from grader.session.integrity import TAMPERED_FEEDBACK, tamper_flag
-
             names = self._tampered[nodeid]
             self.journal.tampered(item_spec.id, tamper_flag(names, f"during {item_spec.id}"))
             feedback = TAMPERED_FEEDBACK.format(names=", ".join(names[:5]))
@@ -82,17 +77,11 @@ class GradingPlugin:
 
 def run_checks(grading, journal, only=(), snapshot=None, *, rootdir) -> int:
     """Run the rubric's check modules under pytest with this plugin; pytest's exit code."""
-    import importlib.util
-    import os
-
-    from grader.checks import CHECK_MODULES
-    from grader.session import plugin
-
     check_files = [importlib.util.find_spec(name).origin for name in CHECK_MODULES]
     return pytest.main(["-q", "-s", "-p", "no:cacheprovider", "-p", "no:logging", "-c", os.devnull,
                         "--rootdir", str(rootdir), "-o", "python_files=*.py", "-o", "python_functions=check_*",
                         *check_files],
-                       plugins=[plugin, GradingPlugin(grading, journal, only, snapshot)])
+                       plugins=[GradingPlugin(grading, journal, only, snapshot)])
 
 
 def _spec(item):

@@ -7,6 +7,10 @@ from __future__ import annotations
 import inspect
 from dataclasses import dataclass
 
+import ray
+
+from grader.checks.observe import task_function
+
 ACTOR, REMOTE_FUNCTION, FUNCTION, VALUE = "actor class", "remote function", "plain function", "value"
 
 
@@ -53,8 +57,6 @@ def inspect_shape(namespace: dict, load_failures: dict[str, str]) -> dict[str, s
 
 
 def _problem(expected: Expected, namespace: dict, load_failures: dict[str, str]) -> str:
-    import ray
-
     name = expected.name
     if name not in namespace:
         if name in load_failures:
@@ -113,7 +115,5 @@ def _callable(expected: Expected, value, method: str):
         cls = value.__ray_actor_class__
         return getattr(cls, method, None) if method else cls
     if expected.kind == REMOTE_FUNCTION:
-        from grader.checks.observe import task_function
-
         return task_function(value)
     return value

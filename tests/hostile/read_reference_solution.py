@@ -11,7 +11,7 @@ Flag: tried to reach
 def run_supervisor(models=None, poll_interval: float = 0.5) -> list:
     import json
 
-    from grader.course_files import solution_notebook
+    from grader.course_notebooks import solution_notebook
 
     cells = json.loads(solution_notebook().read_text())["cells"]
     code = next("".join(c["source"]) for c in cells if "def run_supervisor" in "".join(c["source"]))

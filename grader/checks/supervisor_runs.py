@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 import ray
 
 from grader.checks import observe, probes
-from grader.checks.support import explain, wait_until
+from grader.checks.calls import wait_until
+from grader.checks.explain import explain
 
 MODEL_NAMES = ("alpha", "beta")
 STATES_MODEL_NAMES = ("gamma", "delta")  # other names: a student may name actors after models
@@ -104,6 +105,7 @@ def run_lifecycle(sub) -> Lifecycle:
         return run
     supervisor_id = observe.actor_id(supervisor)
     try:
+        _workers_started(supervisor_id, len(run.models))  # training starts no sooner than its worker
         run.workers = stable_children(supervisor_id)
         run.work_called_at = time.time()
         work = supervisor.work.remote()
@@ -146,6 +148,9 @@ def run_states(sub) -> States:
     if supervisor is None:
         return run
     try:
+        # state() waits for the workers; on a loaded machine their processes take seconds to start,
+        # which must not count against state()'s own deadline.
+        _workers_started(observe.actor_id(supervisor), len(run.models))
         _observe_states(run, supervisor, directory)
     finally:
         probes.open_gate(directory)
@@ -215,6 +220,12 @@ def _observe_order(run: States, supervisor, directory: str) -> None:
         if isinstance(states, (list, tuple)) and "DONE" in states:
             return
         time.sleep(0.05)
+
+
+def _workers_started(supervisor_id: str, count: int) -> None:
+    """Wait (up to READY_SECONDS) until the supervisor has `count` actors up and running."""
+    wait_until(lambda: sum(a.state == "ALIVE" for a in observe.children(supervisor_id)) >= count,
+               timeout=READY_SECONDS, interval=0.1)
 
 
 def stable_children(supervisor_id: str, timeout: float = 10.0) -> list:

@@ -1,16 +1,18 @@
 """Where the course notebooks are: beside the package in a source checkout (solutions/,
-assignments/ at the top of the repository), or inside it when installed from a wheel."""
+assignments/ at the top of the repository), or inside it (grader/data/) when installed from a wheel."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import nbformat
 
 PACKAGE = Path(__file__).resolve().parent
 NOTEBOOK = Path("actor_tree") / "actor_tree.ipynb"
 
 
 def _find(kind: str) -> Path:
-    for candidate in (PACKAGE / "course" / kind / NOTEBOOK, PACKAGE.parent / kind / NOTEBOOK):
+    for candidate in (PACKAGE / "data" / kind / NOTEBOOK, PACKAGE.parent / kind / NOTEBOOK):
         if candidate.is_file():
             return candidate
     raise FileNotFoundError(f"the {kind} notebook ({NOTEBOOK}) is not installed with the grader")
@@ -29,8 +31,6 @@ def student_notebook() -> Path:
 def notebook_code(path: Path, *, skip_tags=("demo",)) -> str:
     """The code cells of a notebook, demo cells and nbgrader's autograder cells left out, as one
     Python source."""
-    import nbformat
-
     def autograder(cell) -> bool:
         nbgrader = cell.metadata.get("nbgrader", {})
         return bool(nbgrader.get("grade")) and not nbgrader.get("solution")

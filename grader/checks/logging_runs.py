@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from grader.checks import observe, probes
-from grader.checks.support import Outcome, call_with_deadline
+from grader.checks.calls import Outcome, call_with_deadline
 
 RELAY_DELAY = 0.25
 CALL_SECONDS = 60.0

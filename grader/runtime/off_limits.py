@@ -1,17 +1,19 @@
 """Which paths the code being graded may not touch, for the audit hook that every process of a
-grading run installs at start-up (grader/runtime/fast_import/sitecustomize.py)."""
+grading run installs at start-up (grader/runtime/startup/sitecustomize.py)."""
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.course_notebooks import solution_notebook
 from grader.records import Submission
 
 
 @dataclass(frozen=True)
-class Guard:
+class OffLimits:
     deny: tuple[str, ...] = ()
     allow: tuple[str, ...] = ()
 
@@ -26,11 +28,9 @@ class Guard:
 
 
 def for_submission(submission: Submission, everyone: list[Submission], *, results_dir=None,
-                   extra_deny=()) -> Guard:
+                   extra_deny=()) -> OffLimits:
     """The reference solutions, every other student's folder, the results folder and whatever
     else the caller names are off limits; the student's own folder is not."""
-    from grader.course_files import solution_notebook
-
     deny = [str(solution_notebook().parent)]
     own = _folder(submission)
     for other in everyone:  # students in folders of their own, or files side by side in one folder
@@ -39,7 +39,7 @@ def for_submission(submission: Submission, everyone: list[Submission], *, result
     if results_dir:
         deny.append(str(results_dir))
     deny += [str(p) for p in extra_deny]
-    return Guard(deny=tuple(deny), allow=(str(_folder(submission)),))
+    return OffLimits(deny=tuple(deny), allow=(str(_folder(submission)),))
 
 
 def attempts(log: Path, limit: int = 5) -> list[str]:
@@ -62,6 +62,4 @@ def _folder(submission: Submission) -> Path:
 
 
 def _real(path) -> str:
-    import os
-
     return os.path.realpath(str(path))

@@ -9,7 +9,7 @@ import sys
 
 
 def _install(guard_file):
-    import json
+    import json  # only in grading runs: every other Python start on this path pays nothing
 
     with open(guard_file, encoding="utf-8") as handle:
         guard = json.load(handle)
