@@ -20,6 +20,7 @@ EPILOG = """examples, by mode:
   grade --demo                              the bundled sample class (reference, stub, mistakes)
   grade --self-check my_work.ipynb          a student's check: the visible checks only
   grade --lab                               JupyterLab, with fast Ray workers for the notebook
+  grade --student-kit kit/                  the wheel for the students' environment (prints the pip command)
   grade --new-course COURSE                 nbgrader_config.py + source/actor_tree/ in COURSE
   grade --nbgrader actor_tree --jobs 2      from COURSE, after `nbgrader collect actor_tree`:
                                             gradebook, autograded/ and feedback/ (--student ID for one)
@@ -61,6 +62,9 @@ def parser() -> argparse.ArgumentParser:
     students = p.add_argument_group("students")
     students.add_argument("--self-check", metavar="NOTEBOOK",
                           help="run the visible checks on one notebook or .py, as a student sees them")
+    students.add_argument("--student-kit", metavar="DIR",
+                          help="write into DIR the wheel students install: the notebook's self-check and "
+                               "autograder cells, no reference solution, no hidden check")
     students.add_argument("--lab", nargs=argparse.REMAINDER, metavar="ARG",
                           help="start JupyterLab (with the given jupyter-lab arguments) so that the notebook's Ray "
                                "workers start fast: use it instead of `jupyter lab`")
@@ -75,7 +79,7 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-MODES = ("demo", "self_check", "new_course", "nbgrader")
+MODES = ("demo", "self_check", "new_course", "nbgrader", "student_kit")
 
 
 def main(argv=None) -> int:
@@ -89,9 +93,12 @@ def main(argv=None) -> int:
         return _lab(args.lab)
     modes = [m for m in MODES if getattr(args, m)]
     if len(modes) > 1 or (modes and modes != ["demo"] and args.paths):
-        parser().error("use one of SUBMISSION..., --demo, --self-check, --new-course, --nbgrader at a time")
+        parser().error("use one of SUBMISSION..., --demo, --self-check, --new-course, --nbgrader, --student-kit "
+                       "at a time")
     if args.new_course:
         return _new_course(args)
+    if args.student_kit:
+        return _student_kit(args)
     if args.nbgrader:
         return _nbgrader(args)
     if args.self_check:
@@ -201,6 +208,17 @@ def _new_course(args) -> int:
           "  (students: nbgrader fetch_assignment / submit, with the same course id and exchange)\n"
           "  nbgrader collect actor_tree\n  grade --nbgrader actor_tree --jobs 2\n"
           "  nbgrader export; nbgrader release_feedback actor_tree")
+    return 0
+
+
+def _student_kit(args) -> int:
+    """grade --student-kit DIR: the students' wheel, and the one command that installs it."""
+    from grader.student_kit import build
+
+    wheel = build(Path(args.student_kit)).resolve()
+    print(f"wrote {wheel}\n\nin the students' environment (their JupyterHub image, a lab machine, a laptop):\n"
+          f"  pip install {wheel}\n\nIt holds the notebook's self-check and autograder cells, no reference "
+          "solution and no hidden check's code; install the full grader only where you grade.")
     return 0
 
 

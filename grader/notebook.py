@@ -30,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader.checks import all_specs
+from grader.checks import all_specs, instructor_only_ids
 from grader.report.terminal import render
 from grader.notebook_session import (SETUP_ADVICE, ResourceWatch, borrowed_session, no_cpu_reason, not_judged,
                                      session_cpus)
@@ -81,7 +81,8 @@ def run_checks_here(namespace: dict, *, only: tuple[str, ...] = (),
                     on_result=None) -> tuple[list[CheckResult], list[str]]:
     """Run the checks (all, or `only`) against `namespace` in this process; (results in rubric
     order, notes). Never raises: a check that could not run is failed with the reason."""
-    specs = [s for s in all_specs() if not only or s.id in only]
+    elsewhere = instructor_only_ids()
+    specs = [s for s in all_specs() if (not only or s.id in only) and s.id not in elsewhere]
     collector = _Collector(on_result)
     notes: dict[str, None] = {}
     watch = None
@@ -151,6 +152,11 @@ def autograde_check(check_id: str) -> None:
     specs = {s.id: s for s in all_specs()}
     if check_id not in specs:
         raise ValueError(f"No check {check_id!r}; the checks are: {', '.join(specs)}")
+    if check_id in instructor_only_ids():
+        points = f"{specs[check_id].points:g} point" + ("" if specs[check_id].points == 1 else "s")
+        print(f"{check_id}: {specs[check_id].name} ({points}, hidden): your instructor grades this check; it does "
+              "not run here.")
+        return
     state = _definitions_state(namespace)
     results = _rubric_results.get(state)
     if results is None:

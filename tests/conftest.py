@@ -223,3 +223,40 @@ def grader_failures(reports) -> list[str]:
     return [r.student for r in reports
             if "grader error" in r.flags or any(c.feedback.startswith(("The grader itself failed", "The grader failed"))
                                                 or "please tell your instructor" in c.feedback for c in r.checks)]
+
+
+DISTINCTIVE = 25
+"""Characters from which one line of a solution is distinctive alone; shorter ones ("break",
+"ray.kill(supervisor)") are common Python the grader itself writes, and count only in pairs."""
+
+
+def solution_lines() -> list[list[str]]:
+    """Each solution region of solutions/*/*.ipynb as its lines (stripped), less those that the
+    student notebook also holds (given code, stubs)."""
+    student = {line.strip() for cell in nbformat.read(student_notebook(), as_version=4).cells
+               for line in cell.source.splitlines()}
+    regions = []
+    for path in sorted(solution_notebook().parents[1].glob("*/*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            region = None
+            for line in cell.source.splitlines():
+                if "### BEGIN SOLUTION" in line:
+                    region = []
+                elif "### END SOLUTION" in line and region is not None:
+                    regions.append(region)
+                    region = None
+                elif region is not None and line.strip() and line.strip() not in student:
+                    region.append(line.strip())
+    return regions
+
+
+def solution_leaks(text: str, regions: list[list[str]]) -> list[str]:
+    """Solution lines found in `text`: a distinctive line alone, or two consecutive lines of a
+    region found one after the other."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    present, pairs = set(lines), set(zip(lines, lines[1:], strict=False))
+    found = []
+    for region in regions:
+        found += [line for line in region if len(line) >= DISTINCTIVE and line in present]
+        found += [f"{a} / {b}" for a, b in zip(region, region[1:], strict=False) if (a, b) in pairs]
+    return found

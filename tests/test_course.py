@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import ray_processes_of_grader
+from conftest import ray_processes_of_grader, solution_leaks, solution_lines
 from grader.checks import all_specs
 from grader.course_notebooks import solution_notebook
 from grader.release import autograder_grade_id
@@ -122,6 +122,22 @@ def cycle(tmp_path_factory):
             f"--Exchange.cache={home / '.cache'}", cwd=home)
     ours = gradebook_scores(root)
     return {"root": root, "homes": homes, "graded": graded, "ours": ours}
+
+
+def test_release_holds_nothing_of_the_solutions_beyond_the_student_version(cycle):
+    regions = solution_lines()
+    released = [p for p in (cycle["root"] / "release").rglob("*") if p.is_file()]
+    assert any(p.suffix == ".ipynb" for p in released), released
+    leaks = {str(p): found for p in released if (found := solution_leaks(_notebook_text(p), regions))}
+    assert not leaks, leaks
+
+
+def _notebook_text(path: Path) -> str:
+    """A released file as lines of code and text (a notebook's cells, not its JSON)."""
+    text = path.read_text(errors="replace")
+    if path.suffix != ".ipynb":
+        return text
+    return "\n".join(cell.source for cell in nbformat.reads(text, as_version=4).cells)
 
 
 def test_grade_nbgrader_records_every_check_in_the_gradebook(cycle):

@@ -43,6 +43,29 @@ def check(id: str, name: str, *, points: float, timeout: float = 60.0, hidden: b
     return decorate
 
 
+class InstructorOnly:
+    """A hidden check whose code is not in this installation (the students' kit holds its place in
+    the rubric, its name and points, and no line of what it checks)."""
+
+    def __init__(self, spec: CheckSpec):
+        setattr(self, SPEC_ATTRIBUTE, spec)
+
+
+def instructor_only(id: str, name: str, *, points: float, timeout: float = 60.0) -> InstructorOnly:
+    """Declare a hidden check that only the instructor's installation can run."""
+    return InstructorOnly(CheckSpec(id=id, name=name, points=points, visibility=HIDDEN, timeout=timeout))
+
+
+def instructor_only_ids() -> set[str]:
+    """Ids of the checks this installation knows by name only."""
+    found = set()
+    for module_name in CHECK_MODULES:
+        for value in vars(importlib.import_module(module_name)).values():
+            if isinstance(value, InstructorOnly):
+                found.add(getattr(value, SPEC_ATTRIBUTE).id)
+    return found
+
+
 def all_specs() -> list[CheckSpec]:
     """Every check in rubric order (module order, then definition order)."""
     specs = []
@@ -73,4 +96,5 @@ REQUIRED_IDS = (
     "logging.no_leaks",
 )
 
-__all__ = ["CheckFailed", "check", "all_specs", "REQUIRED_IDS", "VISIBLE", "HIDDEN"]
+__all__ = ["CheckFailed", "check", "instructor_only", "instructor_only_ids", "all_specs", "REQUIRED_IDS", "VISIBLE",
+           "HIDDEN"]
