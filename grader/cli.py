@@ -9,8 +9,9 @@ import tempfile
 from pathlib import Path
 
 from grader.report import tables, terminal
+from grader.report.progress import Progress
 from grader.runtime import use_startup_path, with_startup_path
-from grader.runtime.limits import Limits
+from grader.runtime.limits import Limits, auto_jobs
 
 EPILOG = """examples, by mode:
   grade my_work.ipynb                       one notebook (or .py, or nbgrader submission folder)
@@ -42,7 +43,9 @@ def parser() -> argparse.ArgumentParser:
     grading = p.add_argument_group("grading (instructors)")
     grading.add_argument("--demo", action="store_true",
                          help="grade the bundled sample class (reference, stub, mistakes)")
-    grading.add_argument("--jobs", type=int, default=1, metavar="N", help="submissions graded at once (default 1)")
+    grading.add_argument("--jobs", type=_jobs, default="auto", metavar="N|auto",
+                         help="submissions graded at once (default auto: from the cores and the memory, "
+                              "shown when grading starts)")
     grading.add_argument("--results", metavar="DIR",
                          help="save each report there; a rerun skips unchanged submissions")
     grading.add_argument("--only", action="append", default=[], metavar="CHECK_ID",
@@ -86,9 +89,14 @@ def main(argv=None) -> int:
     """Check the arguments, then hand over to the one function of the mode asked for."""
     use_startup_path()
     args = parser().parse_args(argv)
-    if args.jobs < 1 or args.timeout <= 0 or args.memory < 512 or args.processes < 200:
-        parser().error("--jobs and --timeout must be positive, --memory at least 512 (MB), "
+    if args.timeout <= 0 or args.memory < 512 or args.processes < 200:
+        parser().error("--timeout must be positive, --memory at least 512 (MB), "
                        "--processes at least 200 (Ray alone needs about that many)")
+    if args.jobs == "auto":
+        args.jobs, why = auto_jobs(_limits(args))
+        args.jobs_shown = f"--jobs auto: {args.jobs} at a time ({why})"
+    else:
+        args.jobs_shown = f"--jobs {args.jobs}"
     if args.lab is not None:
         return _lab(args.lab)
     modes = [m for m in MODES if getattr(args, m)]
@@ -119,9 +127,10 @@ def _grade_paths(args, paths: list[str]) -> int:
     from grader.grading import grade
 
     _check_only(args)
+    print(f"grading with {args.jobs_shown}", file=sys.stderr)
     try:
         reports = grade(paths, jobs=args.jobs, wall_seconds=args.timeout, results_dir=args.results,
-                        only=args.only, progress=progress, limits=_limits(args))
+                        only=args.only, progress=Progress(), limits=_limits(args))
     except UsageError as error:
         parser().error(str(error))
     single = len(args.paths) == 1 and not args.demo and is_single_submission(args.paths[0])
@@ -142,8 +151,6 @@ def _demo(args) -> int:
     from grader.demo import build_class
 
     with tempfile.TemporaryDirectory(prefix="grade-demo-") as folder:
-        if not args.paths and args.jobs == 1:
-            args.jobs = 2
         return _grade_paths(args, [*args.paths, str(build_class(Path(folder) / "sample-class"))])
 
 
@@ -175,10 +182,16 @@ def _print_reports(args, reports, *, single: bool) -> None:
             print(f"wrote {args.csv}", file=sys.stderr)
 
 
-def progress(done, total, report) -> None:
-    """One line per graded submission, on stderr (stdout may be the JSON report)."""
-    print(f"[{done}/{total}] {report.student}: {report.score:g}/{report.max_score:g} "
-          f"({report.seconds:.0f} s)", file=sys.stderr, flush=True)
+def _jobs(text: str):
+    if text == "auto":
+        return text
+    try:
+        jobs = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is neither a number nor auto") from None
+    if jobs < 1:
+        raise argparse.ArgumentTypeError("at least 1")
+    return jobs
 
 
 def _limits(args) -> Limits:
@@ -226,9 +239,10 @@ def _nbgrader(args) -> int:
     from grader.nbgrader_course import CourseError, grade_course
 
     _check_only(args)
+    print(f"grading with {args.jobs_shown}", file=sys.stderr)
     try:
         reports = grade_course(Path.cwd(), args.nbgrader, student=args.student, jobs=args.jobs,
-                               wall_seconds=args.timeout, only=args.only, progress=progress, limits=_limits(args))
+                               wall_seconds=args.timeout, only=args.only, progress=Progress(), limits=_limits(args))
     except CourseError as error:
         parser().error(str(error))
     print(terminal.render_summary(reports))

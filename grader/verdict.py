@@ -21,6 +21,7 @@ FORGED_FEEDBACK = ("The grading journal held two results for this check, so one 
                    "graded; the check cannot be scored. Your instructor has been told.")
 FORGED_RESULT_FLAG = "The grading journal held a result the grader did not produce (tampering?)."
 FORGED_LINE_FLAG = "The grading journal held lines the grader did not write (tampering?)."
+RAY_STOPPED_FLAG = "The submission stopped its own Ray runtime while it was graded; the remaining checks could not run."
 LIMIT_TEXT = {
     "memory": "went over the memory limit ({memory_mb} MB for all of the submission's processes together, "
               "Ray's included), and the system stopped its largest process",
@@ -50,6 +51,8 @@ class ProcessRun:
     seconds_allowed: float = 0.0
     """The wall-clock budget it was given."""
     limit_hits: tuple[LimitHit, ...] = ()
+    ray_stopped: tuple[str, ...] = ()
+    """The core processes of its Ray runtime found gone (the parent then stopped the process)."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,7 @@ def _finished_genuinely(run: ProcessRun) -> bool:
 
 
 def _died(run: ProcessRun) -> bool:
-    return not run.timed_out and not _finished_genuinely(run)
+    return not run.timed_out and not run.ray_stopped and not _finished_genuinely(run)
 
 
 def progress(run: ProcessRun) -> RunProgress:
@@ -119,6 +122,9 @@ def _died_feedback(returncode) -> str:
 def _stop_reason(observed: Observed) -> str:
     """Why grading stopped early, from the parent's own observations (the first stop wins)."""
     for run in observed.runs:
+        if run.ray_stopped:
+            return (f"the submission's code stopped its Ray runtime ({', '.join(run.ray_stopped)} ended), so "
+                    "nothing more could run")
         if run.timed_out:
             return (f"grading hit its wall-clock limit of {run.seconds_allowed:g} s and was stopped "
                     "(something in the submission never returned)")
@@ -202,6 +208,8 @@ def build_report(submission: Submission, specs: list[CheckSpec], observed: Obser
             results.append(CheckResult.failed(spec, f"This check was running when {stop}."))
         else:
             results.append(CheckResult.failed(spec, f"Not run: {stop or 'the grading process ended early'}."))
+    if any(run.ray_stopped for run in observed.runs):
+        flags.append(RAY_STOPPED_FLAG)
     if any(run.timed_out for run in observed.runs):
         flags.append(f"Grading was stopped by the wall-clock limit ({observed.wall_seconds:g} s).")
     return Report(submission=submission.shown_as, student=submission.student, checks=tuple(results),

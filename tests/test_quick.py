@@ -5,11 +5,15 @@ the real command)."""
 
 from __future__ import annotations
 
+import io
+import os
 import re
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
+import psutil
 import pytest
 
 from conftest import (BUILT_IN, Graded, build_corpus, checks_it_can_affect, corpus_students, override_files,
@@ -19,7 +23,10 @@ from grader.checks import REQUIRED_IDS, all_specs
 from grader.nbgrader_course import CourseError, grade_course, new_course
 from grader.course_notebooks import notebook_code, solution_notebook
 from grader.demo import compose, docstring_field, expected_failures
+from grader.records import CheckResult, Report
 from grader.release import AUTOGRADER_PREFIX, autograder_grade_id, sync_source, with_autograder_cells
+from grader.report.progress import Progress
+from grader.runtime.limits import Limits, auto_jobs
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 
@@ -208,8 +215,9 @@ def test_grading_a_course_needs_its_config_then_its_gradebook(tmp_path):
 
 USAGE_ERRORS = {
     "nothing to grade": ([], "give a SUBMISSION path, or --demo"),
-    "jobs 0": (["--jobs", "0", "x.py"], "--jobs and --timeout must be positive"),
-    "jobs not a number": (["--jobs", "two", "x.py"], "argument --jobs: invalid int value: 'two'"),
+    "jobs 0": (["--jobs", "0", "x.py"], "argument --jobs: at least 1"),
+    "jobs not a number": (["--jobs", "two", "x.py"], "argument --jobs: 'two' is neither a number nor auto"),
+    "timeout 0": (["--timeout", "0", "x.py"], "--timeout must be positive"),
     "memory too small": (["--memory", "100", "x.py"], "--memory at least 512 (MB)"),
     "two modes": (["--self-check", "x.ipynb", "--demo"], "use one of SUBMISSION..., --demo, --self-check"),
     "paths with a course mode": (["x.py", "--new-course", "c"], "use one of SUBMISSION..."),
@@ -224,10 +232,41 @@ USAGE_ERRORS = {
 def test_usage_error_exits_2_saying_why(case, tmp_path, monkeypatch, capsys):
     argv, message = USAGE_ERRORS[case]
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(sys, "path", list(sys.path))  # main() puts the fast-import shims on it
+    monkeypatch.setattr(sys, "path", list(sys.path))  # main() puts the start-up folder on it
     (tmp_path / "notes.txt").write_text("")
     with pytest.raises(SystemExit) as exit_:
         cli.main(argv)
     captured = capsys.readouterr()
     assert exit_.value.code == 2 and captured.out == ""
     assert message in captured.err, captured.err
+
+
+def test_jobs_auto_takes_a_core_each_within_the_memory(monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(psutil, "virtual_memory", lambda: SimpleNamespace(total=24 * 2**30))
+    assert auto_jobs(Limits(memory_mb=3072))[0] == 8
+    assert auto_jobs(Limits(memory_mb=8192))[0] == 3  # 24 GiB hold three 8 GiB limits
+    monkeypatch.setattr(psutil, "virtual_memory", lambda: SimpleNamespace(total=2 * 2**30))
+    jobs, why = auto_jobs(Limits(memory_mb=3072))
+    assert jobs == 1 and why == "8 cores, 2 GiB of memory, up to 3072 MB per submission"
+
+
+def test_progress_is_one_plain_line_per_submission_outside_a_terminal():
+    stream = io.StringIO()
+    show = Progress(stream)
+    show(1, 2, Report("a.py", "ada", (CheckResult("x", "X", 1, 1, "passed", "visible"),), seconds=12.3))
+    show(2, 2, Report("b.py", "bo", (CheckResult("x", "X", 0, 1, "failed", "visible"),), seconds=7))
+    assert stream.getvalue() == "[1/2] ada: 1/1 (12 s)\n[2/2] bo: 0/1 (7 s)\n"
+
+
+def test_progress_is_a_bar_in_a_terminal():
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    stream = Terminal()
+    show = Progress(stream)
+    for done, student in enumerate(("ada", "bo", "cy"), 1):
+        show(done, 3, Report(f"{student}.py", student, (CheckResult("x", "X", 1, 1, "passed", "visible"),)))
+    shown = stream.getvalue()
+    assert "grading: 100%" in shown and "3/3" in shown and "cy: 1/1" in shown and "[1/3]" not in shown

@@ -10,8 +10,8 @@ import pytest
 from grader.records import CheckResult, CheckSpec, Submission
 from grader.runtime.limits import Limits
 from grader.session.journal import Journal, read_lines
-from grader.verdict import (FORGED_FEEDBACK, FORGED_LINE_FLAG, FORGED_RESULT_FLAG, LimitHit, Observed, ProcessRun,
-                            build_report, progress)
+from grader.verdict import (FORGED_FEEDBACK, FORGED_LINE_FLAG, FORGED_RESULT_FLAG, RAY_STOPPED_FLAG, LimitHit, Observed,
+                            ProcessRun, build_report, progress)
 
 SPECS = [CheckSpec("a.one", "First", 1), CheckSpec("a.two", "Second", 2), CheckSpec("a.three", "Third", 1)]
 SUBMISSION = Submission(path="/x/alice.py", student="alice", shown_as="alice.py")
@@ -198,3 +198,17 @@ def test_refused_file_operations_and_limits_off_are_reported(writer):
     report = _report(writer.run(), refused=("Refused: open of /solutions",), limits_off="no cgroup v1")
     assert "Refused: open of /solutions" in report.flags
     assert "limits not enforced here: no cgroup v1" in report.staff_log
+
+
+def test_a_runtime_stopped_by_the_submission_stops_grading_at_once_saying_so(writer):
+    writer.passed(SPECS[0])
+    writer.journal.started("a.two")  # the parent found the raylet gone and stopped the process
+    run = writer.run(returncode=-9, ray_stopped=("gcs_server", "raylet"))
+    assert not progress(run).died  # not a crash to retry: the runtime itself is gone
+    report = _report(run)
+    checks = _by_id(report)
+    assert checks["a.one"].status == "passed"
+    assert checks["a.two"].feedback == ("This check was running when the submission's code stopped its Ray runtime "
+                                        "(gcs_server, raylet ended), so nothing more could run.")
+    assert checks["a.three"].feedback.startswith("Not run: the submission's code stopped its Ray runtime")
+    assert RAY_STOPPED_FLAG in report.flags

@@ -21,6 +21,7 @@ from grader.runtime import with_startup_path
 from grader.runtime.owned import processes_naming
 
 READY_LINE = "Ray runtime started"
+CORE_PROCESSES = ("gcs_server", "raylet")
 GRADING_CPUS = 8
 """Logical CPUs of a grading head: more than the rubric ever holds at once (the grader's own tasks
 ask for none; a student's actors declared with num_cpus=1 still fit)."""
@@ -66,6 +67,7 @@ class RayHead:
         """Run in the head's process before it starts (puts it, and so its whole cluster, in a control group)."""
         self.process: subprocess.Popen | None = None
         self.address = ""
+        self._core: list[tuple[str, psutil.Process]] = []
 
     def __enter__(self) -> "RayHead":
         last_error: Exception | None = None
@@ -103,6 +105,7 @@ class RayHead:
         while time.monotonic() < deadline:
             if READY_LINE in self._log_text():
                 self.address = f"127.0.0.1:{port}"
+                self._core = [(_name(p), p) for p in self.own_processes() if _name(p) in CORE_PROCESSES]
                 return
             if self.process.poll() is not None:
                 break
@@ -115,6 +118,11 @@ class RayHead:
             return self.log_path.read_text(errors="replace")
         except OSError:
             return ""
+
+    def stopped_core(self) -> list[str]:
+        """The names of the head's core processes (GCS, raylet) that are no longer running: a
+        runtime without them can run nothing more, so nothing should wait on it."""
+        return sorted({name for name, proc in self._core if not _running(proc)})
 
     def own_processes(self) -> list[psutil.Process]:
         """The head, its descendants, and any process whose command line names our temp dir."""
@@ -155,3 +163,17 @@ class RayHead:
         except subprocess.TimeoutExpired:
             pass  # already SIGKILLed above; the kernel reaps it
         self.process = None
+
+
+def _name(proc: psutil.Process) -> str:
+    try:
+        return proc.name()
+    except psutil.Error:
+        return ""
+
+
+def _running(proc: psutil.Process) -> bool:
+    try:
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False

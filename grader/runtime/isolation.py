@@ -29,6 +29,8 @@ from grader.verdict import LimitHit, Observed, ProcessRun, build_report, progres
 
 OUTPUT_KEEP_BYTES = 16 * 1024
 MAX_RESTARTS = 3
+WATCH_SECONDS = 0.25
+"""How often the parent looks at the grading process and at its Ray runtime's core processes."""
 
 
 class BoundedOutput:
@@ -69,16 +71,22 @@ def grade_isolated(submission: Submission, *, wall_seconds: float = 900.0, only:
         with ControlGroup(limits) as group:
             guarded = {"GRADER_GUARD": str(guard_file)}  # every process of the run: see runtime/off_limits.py
             try:
+                phase = time.monotonic()
                 with RayHead(workdir, preexec_fn=group.enter, extra_env=guarded) as head:
-                    runs, staff = _grade_until_done(submission, head.address, workdir, wall_seconds, specs,
-                                                    only, group, guarded)
+                    timing = f"ray head up in {time.monotonic() - phase:.1f} s"
+                    phase = time.monotonic()
+                    runs, staff = _grade_until_done(submission, head, workdir, wall_seconds, specs, only, group,
+                                                    guarded)
+                    timing += f", grading process in {time.monotonic() - phase:.1f} s"
+                    phase = time.monotonic()
+                timing += f", stopped in {time.monotonic() - phase:.1f} s"
             except HeadStartError as error:
                 observed = Observed(grader_failure="the grader could not start Ray for this submission",
                                     staff=str(error))
                 return build_report(submission, specs, observed, seconds=time.monotonic() - started)
             usage = group.usage()
             staff += (f"\npeak use of the whole submission: {usage.peak_memory_mb:.0f} MB of {limits.memory_mb} MB, "
-                      f"{usage.peak_tasks} of {limits.tasks} processes and threads")
+                      f"{usage.peak_tasks} of {limits.tasks} processes and threads\n{timing}")
             observed = Observed(runs=tuple(runs), refused=tuple(refused_attempts(guard_log)),
                                 limits_off="" if group.enforced else group.unavailable,
                                 wall_seconds=wall_seconds, staff=staff)
@@ -87,7 +95,7 @@ def grade_isolated(submission: Submission, *, wall_seconds: float = 900.0, only:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _grade_until_done(submission: Submission, address: str, workdir: Path, wall_seconds: float, specs,
+def _grade_until_done(submission: Submission, head: RayHead, workdir: Path, wall_seconds: float, specs,
                       only: tuple[str, ...], group: ControlGroup, guarded: dict) -> tuple[list[ProcessRun], str]:
     """Run the grading process; if the submission kills it (os._exit, a crash), start it again for
     the checks not yet graded, so that a crash costs the check it happened in, not the ones after
@@ -101,13 +109,13 @@ def _grade_until_done(submission: Submission, address: str, workdir: Path, wall_
         remaining = deadline - time.monotonic()
         if remaining <= 5:
             break
-        run, staff = _run_grading_process(submission, address, workdir, remaining,
+        run, staff = _run_grading_process(submission, head, workdir, remaining,
                                           pending if attempt > 1 or only else (), attempt, group, guarded)
         runs.append(run)
         staff_parts.append(staff)
         made = progress(run)
         if not made.died or made.load_problem:
-            break
+            break  # finished, stopped at the wall clock or with its Ray runtime gone: no second try
         done |= made.graded | {made.running}
         pending = tuple(s.id for s in specs if s.id not in done)
         if not pending:
@@ -115,7 +123,7 @@ def _grade_until_done(submission: Submission, address: str, workdir: Path, wall_
     return runs, "\n".join(staff_parts)
 
 
-def _run_grading_process(submission: Submission, address: str, workdir: Path, wall_seconds: float,
+def _run_grading_process(submission: Submission, head: RayHead, workdir: Path, wall_seconds: float,
                          only: tuple[str, ...], attempt: int, group: ControlGroup,
                          guarded: dict) -> tuple[ProcessRun, str]:
     journal = workdir / f"journal-{attempt}.jsonl"
@@ -124,7 +132,7 @@ def _run_grading_process(submission: Submission, address: str, workdir: Path, wa
     env = {**grading_environment(), **guarded, "ACTOR_TREE_GRADING": "1", "PYTHONUNBUFFERED": "1"}
     # The journal is handed over open: its path is off limits to the code being graded.
     journal_fd = os.open(journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    command = [sys.executable, "-m", "grader.session", "--address", address, "--journal-fd", str(journal_fd),
+    command = [sys.executable, "-m", "grader.session", "--address", head.address, "--journal-fd", str(journal_fd),
                "--scratch", str(scratch), str(Path(submission.path).resolve())]
     for check_id in only:
         command[-1:-1] = ["--only", check_id]
@@ -136,16 +144,22 @@ def _run_grading_process(submission: Submission, address: str, workdir: Path, wa
         os.close(journal_fd)
     output = BoundedOutput(process.stdout)
     watch = LimitWatch(group, journal)
-    timed_out = False
+    timed_out, ray_stopped = False, []
+    deadline = time.monotonic() + wall_seconds
     try:
-        process.wait(wall_seconds)
-    except subprocess.TimeoutExpired:
-        timed_out = True
+        while process.poll() is None:  # until it ends, the wall clock, or its Ray runtime is gone
+            if time.monotonic() >= deadline:
+                timed_out = True
+                break
+            ray_stopped = head.stopped_core()
+            if ray_stopped:
+                break
+            time.sleep(WATCH_SECONDS)
     finally:
         _kill_group(process)
         watch.stop()
     run = ProcessRun(journal=journal_file.read_lines(journal), returncode=process.returncode, timed_out=timed_out,
-                     seconds_allowed=wall_seconds, limit_hits=tuple(watch.hits))
+                     seconds_allowed=wall_seconds, limit_hits=tuple(watch.hits), ray_stopped=tuple(ray_stopped))
     return run, output.text()
 
 

@@ -17,6 +17,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
+
 from grader.runtime.owned import PREFIX, owned_name
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
@@ -41,6 +43,15 @@ class Usage:
 
 
 DEFAULT_LIMITS = Limits()
+
+
+def auto_jobs(limits: Limits) -> tuple[int, str]:
+    """Submissions to grade at once on this machine: one per core, as long as each can have its
+    whole memory limit; (jobs, why) for the run's header."""
+    cores = os.cpu_count() or 1
+    memory_mb = psutil.virtual_memory().total // 2**20
+    jobs = max(1, min(cores, memory_mb // limits.memory_mb))
+    return jobs, f"{cores} cores, {memory_mb / 1024:.0f} GiB of memory, up to {limits.memory_mb} MB per submission"
 
 class ControlGroup:
     """`with ControlGroup(limits) as group:` then start processes with `preexec_fn=group.enter`."""
