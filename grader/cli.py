@@ -8,7 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from grader.report import tables, terminal
+from grader.report import canvas, tables, terminal
 from grader.report.progress import Progress
 from grader.runtime import use_startup_path, with_startup_path
 from grader.runtime.limits import Limits, auto_jobs
@@ -22,6 +22,7 @@ EPILOG = """examples, by mode:
   grade --self-check my_work.ipynb          a student's check: the visible checks only
   grade --lab                               JupyterLab, with fast Ray workers for the notebook
   grade --student-kit kit/                  the wheel for the students' environment (prints the pip command)
+  grade --gradescope-autograder ag.zip      the zip to upload as a Gradescope programming assignment's autograder
   grade --new-course COURSE                 nbgrader_config.py + source/actor_tree/ in COURSE
   grade --nbgrader actor_tree --jobs 2      from COURSE, after `nbgrader collect actor_tree`:
                                             gradebook, autograded/ and feedback/ (--student ID for one)
@@ -71,6 +72,12 @@ def parser() -> argparse.ArgumentParser:
     students.add_argument("--lab", nargs=argparse.REMAINDER, metavar="ARG",
                           help="start JupyterLab (with the given jupyter-lab arguments) so that the notebook's Ray "
                                "workers start fast: use it instead of `jupyter lab`")
+    lms = p.add_argument_group("Gradescope and LMS")
+    lms.add_argument("--gradescope-autograder", metavar="OUT.zip",
+                     help="write a Gradescope autograder zip (setup.sh, run_autograder, this grader)")
+    lms.add_argument("--lms", choices=("canvas",), help="with SUBMISSION...: write a gradebook import file")
+    lms.add_argument("--roster", metavar="ROSTER.csv", help="with --lms canvas: Canvas's gradebook export")
+    lms.add_argument("--out", metavar="GRADES.csv", help="with --lms: the import file to write")
     course = p.add_argument_group("nbgrader course")
     course.add_argument("--new-course", metavar="DIR", help="set up an nbgrader course folder for this assignment")
     course.add_argument("--exchange", metavar="DIR", help="with --new-course: nbgrader exchange root "
@@ -82,7 +89,7 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-MODES = ("demo", "self_check", "new_course", "nbgrader", "student_kit")
+MODES = ("demo", "self_check", "new_course", "nbgrader", "student_kit", "gradescope_autograder")
 
 
 def main(argv=None) -> int:
@@ -101,12 +108,14 @@ def main(argv=None) -> int:
         return _lab(args.lab)
     modes = [m for m in MODES if getattr(args, m)]
     if len(modes) > 1 or (modes and modes != ["demo"] and args.paths):
-        parser().error("use one of SUBMISSION..., --demo, --self-check, --new-course, --nbgrader, --student-kit "
-                       "at a time")
+        parser().error("use one of SUBMISSION..., --demo, --self-check, --new-course, --nbgrader, --student-kit, "
+                       "--gradescope-autograder at a time")
     if args.new_course:
         return _new_course(args)
     if args.student_kit:
         return _student_kit(args)
+    if args.gradescope_autograder:
+        return _gradescope_autograder(args)
     if args.nbgrader:
         return _nbgrader(args)
     if args.self_check:
@@ -115,6 +124,10 @@ def main(argv=None) -> int:
         return _demo(args)
     if not args.paths:
         parser().error("give a SUBMISSION path, or --demo")
+    if args.lms and not (args.roster and args.out):
+        parser().error("--lms canvas needs --roster ROSTER.csv (Canvas's gradebook export) and --out GRADES.csv")
+    if (args.roster or args.out) and not args.lms:
+        parser().error("--roster and --out go with --lms canvas")
     return _grade_paths(args, args.paths)
 
 
@@ -127,6 +140,7 @@ def _grade_paths(args, paths: list[str]) -> int:
     from grader.grading import grade
 
     _check_only(args)
+    roster = _roster(args) if args.lms else ""
     print(f"grading with {args.jobs_shown}", file=sys.stderr)
     try:
         reports = grade(paths, jobs=args.jobs, wall_seconds=args.timeout, results_dir=args.results,
@@ -135,7 +149,29 @@ def _grade_paths(args, paths: list[str]) -> int:
         parser().error(str(error))
     single = len(args.paths) == 1 and not args.demo and is_single_submission(args.paths[0])
     _print_reports(args, reports, single=single)
+    if args.lms:
+        _write_lms(args, reports, roster)
     return 0
+
+
+def _roster(args) -> str:
+    """The roster's text, checked before anyone is graded."""
+    try:
+        text = Path(args.roster).read_text(encoding="utf-8-sig")
+        canvas.roster_rows(text, args.roster)
+    except (OSError, UnicodeDecodeError) as error:
+        parser().error(f"--roster {args.roster}: cannot be read ({error}); give Canvas's gradebook export (CSV)")
+    except canvas.RosterError as error:
+        parser().error(str(error))
+    return text
+
+
+def _write_lms(args, reports, roster: str) -> None:
+    text, unmatched = canvas.gradebook(reports, roster, roster_name=args.roster)
+    Path(args.out).write_text(text)
+    print(f"wrote {args.out} (Canvas: Grades > Import)", file=sys.stderr)
+    if unmatched:
+        print(f"not on the roster, so not in {args.out}: {', '.join(unmatched)}", file=sys.stderr)
 
 
 def _check_only(args) -> None:
@@ -232,6 +268,16 @@ def _student_kit(args) -> int:
     print(f"wrote {wheel}\n\nin the students' environment (their JupyterHub image, a lab machine, a laptop):\n"
           f"  pip install {wheel}\n\nIt holds the notebook's self-check and autograder cells, no reference "
           "solution and no hidden check's code; install the full grader only where you grade.")
+    return 0
+
+
+def _gradescope_autograder(args) -> int:
+    """grade --gradescope-autograder OUT.zip: the zip Gradescope's autograder settings take."""
+    from grader.gradescope import build_autograder
+
+    out = build_autograder(Path(args.gradescope_autograder)).resolve()
+    print(f"wrote {out}\n\nOn Gradescope: a Programming Assignment, Configure Autograder, upload this zip "
+          "(Ubuntu base image), then test it with a notebook; see the README's Gradescope section.")
     return 0
 
 

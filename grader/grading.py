@@ -38,9 +38,10 @@ def grade(paths, *, jobs: int = 1, wall_seconds: float = 900.0, results_dir=None
 
 def grade_submissions(submissions: list[Submission], *, jobs: int = 1, wall_seconds: float = 900.0,
                       results_dir=None, only=(), progress=None,
-                      limits: Limits = DEFAULT_LIMITS, off_limits=()) -> list[Report]:
+                      limits: Limits = DEFAULT_LIMITS, off_limits=(), on_partial=None) -> list[Report]:
     """`grade()` for submissions already found (see grader.discovery). off_limits: more paths
-    the code being graded may not touch (beside the solutions, other students and the saved reports)."""
+    the code being graded may not touch (beside the solutions, other students and the saved reports).
+    on_partial(submission, runs): the grading processes of a submission so far, as they go."""
     sweep()  # what a grader killed outright left running, before this run needs the machine
     only = tuple(only)
     reports_dir = Path(results_dir) if results_dir else None
@@ -56,7 +57,8 @@ def grade_submissions(submissions: list[Submission], *, jobs: int = 1, wall_seco
         report = _cached(reports_dir, submission, cache_key) if reports_dir else None
         if report is None:
             guard = for_submission(submission, submissions, results_dir=reports_dir, extra_deny=off_limits)
-            report = _grade_safely(submission, wall_seconds, selected, limits, guard)
+            partial = (lambda runs, submission=submission: on_partial(submission, runs)) if on_partial else None
+            report = _grade_safely(submission, wall_seconds, selected, limits, guard, partial)
             if reports_dir:
                 _save(reports_dir, submission, cache_key, report)
         done += 1
@@ -68,9 +70,10 @@ def grade_submissions(submissions: list[Submission], *, jobs: int = 1, wall_seco
         return list(pool.map(one, submissions))
 
 
-def _grade_safely(submission: Submission, wall_seconds: float, only, limits: Limits, guard) -> Report:
+def _grade_safely(submission: Submission, wall_seconds: float, only, limits: Limits, guard, on_partial) -> Report:
     try:
-        return grade_isolated(submission, wall_seconds=wall_seconds, only=only, limits=limits, guard=guard)
+        return grade_isolated(submission, wall_seconds=wall_seconds, only=only, limits=limits, guard=guard,
+                              on_partial=on_partial)
     except Exception:  # a grader bug must cost this student a clear result, not the batch
         staff = traceback.format_exc()
         checks = tuple(CheckResult.failed(s, "The grader failed on this submission; your instructor has the "

@@ -53,6 +53,8 @@ class ProcessRun:
     limit_hits: tuple[LimitHit, ...] = ()
     ray_stopped: tuple[str, ...] = ()
     """The core processes of its Ray runtime found gone (the parent then stopped the process)."""
+    running: bool = False
+    """Still running: a partial view (see grader.runtime.isolation's on_partial)."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ def _finished_genuinely(run: ProcessRun) -> bool:
 
 
 def _died(run: ProcessRun) -> bool:
-    return not run.timed_out and not run.ray_stopped and not _finished_genuinely(run)
+    return not run.running and not run.timed_out and not run.ray_stopped and not _finished_genuinely(run)
 
 
 def progress(run: ProcessRun) -> RunProgress:

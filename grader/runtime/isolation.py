@@ -59,7 +59,9 @@ class BoundedOutput:
 
 
 def grade_isolated(submission: Submission, *, wall_seconds: float = 900.0, only: tuple[str, ...] = (),
-                   limits: Limits = DEFAULT_LIMITS, guard: OffLimits | None = None) -> Report:
+                   limits: Limits = DEFAULT_LIMITS, guard: OffLimits | None = None, on_partial=None) -> Report:
+    """on_partial(runs): called with the grading processes so far (the last one still running)
+    each time its journal grows, for reports that must show what is graded as it is graded."""
     started = time.monotonic()
     specs = [s for s in all_specs() if not only or s.id in only]
     if submission.problem:
@@ -76,7 +78,7 @@ def grade_isolated(submission: Submission, *, wall_seconds: float = 900.0, only:
                     timing = f"ray head up in {time.monotonic() - phase:.1f} s"
                     phase = time.monotonic()
                     runs, staff = _grade_until_done(submission, head, workdir, wall_seconds, specs, only, group,
-                                                    guarded)
+                                                    guarded, on_partial)
                     timing += f", grading process in {time.monotonic() - phase:.1f} s"
                     phase = time.monotonic()
                 timing += f", stopped in {time.monotonic() - phase:.1f} s"
@@ -96,7 +98,8 @@ def grade_isolated(submission: Submission, *, wall_seconds: float = 900.0, only:
 
 
 def _grade_until_done(submission: Submission, head: RayHead, workdir: Path, wall_seconds: float, specs,
-                      only: tuple[str, ...], group: ControlGroup, guarded: dict) -> tuple[list[ProcessRun], str]:
+                      only: tuple[str, ...], group: ControlGroup, guarded: dict,
+                      on_partial=None) -> tuple[list[ProcessRun], str]:
     """Run the grading process; if the submission kills it (os._exit, a crash), start it again for
     the checks not yet graded, so that a crash costs the check it happened in, not the ones after
     (grader.verdict fails that one with the reason). All runs share one wall-clock budget."""
@@ -109,8 +112,9 @@ def _grade_until_done(submission: Submission, head: RayHead, workdir: Path, wall
         remaining = deadline - time.monotonic()
         if remaining <= 5:
             break
+        partial = (lambda run, done=tuple(runs): on_partial((*done, run))) if on_partial else None
         run, staff = _run_grading_process(submission, head, workdir, remaining,
-                                          pending if attempt > 1 or only else (), attempt, group, guarded)
+                                          pending if attempt > 1 or only else (), attempt, group, guarded, partial)
         runs.append(run)
         staff_parts.append(staff)
         made = progress(run)
@@ -125,7 +129,7 @@ def _grade_until_done(submission: Submission, head: RayHead, workdir: Path, wall
 
 def _run_grading_process(submission: Submission, head: RayHead, workdir: Path, wall_seconds: float,
                          only: tuple[str, ...], attempt: int, group: ControlGroup,
-                         guarded: dict) -> tuple[ProcessRun, str]:
+                         guarded: dict, on_partial=None) -> tuple[ProcessRun, str]:
     journal = workdir / f"journal-{attempt}.jsonl"
     scratch = workdir / f"scratch-{attempt}"
     scratch.mkdir()
@@ -144,7 +148,7 @@ def _run_grading_process(submission: Submission, head: RayHead, workdir: Path, w
         os.close(journal_fd)
     output = BoundedOutput(process.stdout)
     watch = LimitWatch(group, journal)
-    timed_out, ray_stopped = False, []
+    timed_out, ray_stopped, seen = False, [], ()
     deadline = time.monotonic() + wall_seconds
     try:
         while process.poll() is None:  # until it ends, the wall clock, or its Ray runtime is gone
@@ -154,6 +158,9 @@ def _run_grading_process(submission: Submission, head: RayHead, workdir: Path, w
             ray_stopped = head.stopped_core()
             if ray_stopped:
                 break
+            if on_partial is not None and (lines := journal_file.read_lines(journal)) != seen:
+                seen = lines
+                on_partial(ProcessRun(journal=lines, returncode=None, running=True))
             time.sleep(WATCH_SECONDS)
     finally:
         _kill_group(process)
