@@ -65,6 +65,22 @@ except ImportError:  # the grader is not installed where nbgrader runs: slower, 
     pass
 else:
     with_startup_path(os.environ)
+
+# The feedback page opens with a summary of every check: its name, points, and why it was missed
+# (grader/feedback_page.py: a preprocessor and a template of nbgrader's own kind).
+try:
+    from grader.feedback_page import TEMPLATE_FILE, TEMPLATE_NAME, TEMPLATES, CheckSummary
+except ImportError:  # the grader is not installed where nbgrader runs: nbgrader's own feedback page
+    pass
+else:
+    import nbgrader
+
+    c.GenerateFeedback.preprocessors = [ClearHiddenTests, GetGrades, CheckSummary, CSSHTMLHeaderPreprocessor]
+    c.HTMLExporter.template_name = TEMPLATE_NAME
+    c.HTMLExporter.template_file = TEMPLATE_FILE
+    nbgrader_templates = os.path.join(os.path.dirname(nbgrader.__file__), "server_extensions", "formgrader",
+                                      "templates")
+    c.HTMLExporter.extra_template_basedirs = [str(TEMPLATES), nbgrader_templates]
 '''
 
 

@@ -78,6 +78,20 @@ class CheckResult:
         }
 
 
+def parse_cell_text(text: str) -> tuple[bool, str, str]:
+    """(passed, check name, feedback) from CheckResult.cell_text, the inverse of it; (False, "", "")
+    when the text is not one (a cell that did not run, or printed something else)."""
+    first, _, rest = text.strip().partition("\n")
+    verdict, separator, name = first.partition("): ")
+    if not separator:
+        return False, "", ""
+    if verdict.startswith("passed ("):
+        return True, name, ""
+    if " not passed (" in verdict:
+        return False, name, rest.strip()
+    return False, "", ""
+
+
 @dataclass(frozen=True)
 class Report:
     """The grade of one submission. Scores are derived from the checks, never stored twice."""

@@ -9,11 +9,13 @@ every test, so it grades the whole corpus, in one batch, as before; `pytest -k a
 from __future__ import annotations
 
 import ast
+import contextlib
 import dataclasses
 import glob
 import json
 import os
 import re
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -176,6 +178,20 @@ def ray_processes_of_grader() -> list[str]:
     return left
 
 
+def groups_of_grader() -> list[str]:
+    """Control groups left by a grading run of this test run: made by this process or its children,
+    or by a grader that is gone (an orphan); another live test run's groups are not ours."""
+    from grader.runtime.limits import own_groups
+
+    ours = {os.getpid()} | {child.pid for child in psutil.Process().children(recursive=True)}
+    left = []
+    for group in own_groups():
+        grader = re.match(r"grade-(\d+)-", group.name)
+        if grader and (int(grader.group(1)) in ours or not psutil.pid_exists(int(grader.group(1)))):
+            left.append(str(group))
+    return left
+
+
 class Graded(dict):
     """{student: Report}, plus "temp dirs left"; a student no selected test named was not graded."""
 
@@ -260,3 +276,29 @@ def solution_leaks(text: str, regions: list[list[str]]) -> list[str]:
         found += [line for line in region if len(line) >= DISTINCTIVE and line in present]
         found += [f"{a} / {b}" for a, b in zip(region, region[1:], strict=False) if (a, b) in pairs]
     return found
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+
+@contextlib.contextmanager
+def headless_chromium(profile: Path, *, size: str = "1400,1000"):
+    """Debian's Chromium driven by selenium, headless, with a profile of its own; skips the test,
+    saying why, where there is no browser (.ci/run installs one when it runs as root)."""
+    if not (CHROMIUM and CHROMEDRIVER):
+        pytest.skip("no browser: install Debian's chromium and chromium-driver (.ci/run does, as root)")
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium comes with the test extra")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", f"--window-size={size}", f"--user-data-dir={profile}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()

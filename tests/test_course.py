@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -40,6 +41,8 @@ BROKEN = {
     "nonotebook": set(),
 }
 """Submissions put straight into submitted/ (as a botched copy would): each gets a clear result."""
+SUMMARY_ROW = r'<tr class="(success|danger)" data-check="([\w-]+)"'
+"""A row of the feedback page's summary table (grader/feedback_templates)."""
 
 
 def _broken_submissions(root: Path) -> None:
@@ -200,4 +203,10 @@ def test_plain_nbgrader_autograde_gives_the_same_scores_check_by_check(cycle):
     run("nbgrader", "autograde", ASSIGNMENT, "--force", cwd=root)
     scores = gradebook_scores(root)
     assert {s: scores[s] for s in EXPECTED} == {s: cycle["ours"][s] for s in EXPECTED}
+    # A course that never runs `grade` gets the same feedback page: the summary of every check.
+    run("nbgrader", "generate_feedback", ASSIGNMENT, "--force", cwd=root)
+    for student, passing in EXPECTED.items():
+        page = (root / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+        rows = {anchor: kind for kind, anchor in re.findall(SUMMARY_ROW, page)}
+        assert rows == {autograder_grade_id(i): "success" if i in passing else "danger" for i in POINTS}, student
     assert not ray_processes_of_grader()

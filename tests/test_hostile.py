@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import grader_failures, ray_processes_of_grader
+from conftest import grader_failures, groups_of_grader, ray_processes_of_grader
 from grader.course_notebooks import notebook_code, solution_notebook
 from grader.demo import compose, docstring_field
 from grader.grading import grade_submissions
@@ -90,6 +90,4 @@ def test_the_results_folder_holds_only_what_the_grader_wrote(graded):
 
 def test_nothing_is_left_running_and_no_group_is_left(graded):
     assert ray_processes_of_grader() == []
-    if _limits_available():
-        for controller in ("memory", "pids"):
-            assert not list(_own_hierarchy(controller).glob("grade-*"))
+    assert groups_of_grader() == []

@@ -18,11 +18,10 @@ import pytest
 from grader.checks import all_specs
 from grader.course_notebooks import student_notebook
 from grader.runtime.cluster import free_port
+from conftest import CHROMEDRIVER, CHROMIUM, headless_chromium
 from test_course import PART1, with_solutions
 
 pytestmark = [pytest.mark.slow, pytest.mark.ray, pytest.mark.browser]
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
 TOKEN = "self-check-test"
 
 
@@ -69,20 +68,8 @@ def lab(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(lab):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--window-size=1400,1000", f"--user-data-dir={lab[1] / '.chromium'}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    try:
+    with headless_chromium(lab[1] / ".chromium") as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def _menu(driver, wait, menu: str, command: str) -> None:
