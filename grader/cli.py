@@ -18,6 +18,8 @@ EPILOG = """examples, by mode:
   grade submitted/ --jobs 2 --csv grades.csv --results results/
                                             a class folder: one folder per student
   grade my_work.ipynb --json                the contract's JSON report on stdout
+  grade submitted/ --report class.html --feedback feedback/
+                                            the class at a glance, and a feedback page per student
   grade --demo                              the bundled sample class (reference, stub, mistakes)
   grade --self-check my_work.ipynb          a student's check: the visible checks only
   grade --lab                               JupyterLab, with fast Ray workers for the notebook
@@ -56,6 +58,13 @@ def parser() -> argparse.ArgumentParser:
     reports.add_argument("--csv", metavar="FILE", help="write one CSV row per student (- for stdout)")
     reports.add_argument("--student-view", action="store_true",
                          help="hide the feedback of hidden checks (terminal and JSON), as students should see it")
+    reports.add_argument("--report", metavar="FILE.html",
+                         help="a class at a glance: score histogram, pass rate per check, why checks were missed, "
+                              "copied work, every student (one offline HTML file)")
+    reports.add_argument("--feedback", metavar="DIR", help="one HTML feedback page per student in DIR (hidden "
+                         "checks: points only)")
+    reports.add_argument("--similarity-threshold", type=float, default=None, metavar="X",
+                         help="list pairs of submissions whose own code is at least this alike, 0-1 (default 0.6)")
     limits = p.add_argument_group("limits per submission")
     limits.add_argument("--timeout", type=float, default=900.0, metavar="S",
                         help="wall-clock limit per submission in seconds (default 900)")
@@ -110,6 +119,7 @@ def main(argv=None) -> int:
     if len(modes) > 1 or (modes and modes != ["demo"] and args.paths):
         parser().error("use one of SUBMISSION..., --demo, --self-check, --new-course, --nbgrader, --student-kit, "
                        "--gradescope-autograder at a time")
+    _check_outputs(args, modes)
     if args.new_course:
         return _new_course(args)
     if args.student_kit:
@@ -124,11 +134,24 @@ def main(argv=None) -> int:
         return _demo(args)
     if not args.paths:
         parser().error("give a SUBMISSION path, or --demo")
+    return _grade_paths(args, args.paths)
+
+
+def _check_outputs(args, modes: list[str]) -> None:
+    """Options that write files after grading: wrong together, or unwritable, is said before grading."""
+    if args.lms and (modes or not args.paths):
+        parser().error("--lms canvas goes with SUBMISSION... (a class graded by path)")
     if args.lms and not (args.roster and args.out):
         parser().error("--lms canvas needs --roster ROSTER.csv (Canvas's gradebook export) and --out GRADES.csv")
     if (args.roster or args.out) and not args.lms:
         parser().error("--roster and --out go with --lms canvas")
-    return _grade_paths(args, args.paths)
+    if (args.report or args.feedback) and modes and modes not in (["demo"], ["nbgrader"]):
+        parser().error("--report and --feedback go with a class: SUBMISSION..., --demo or --nbgrader")
+    for option, path in (("--report", args.report), ("--out", args.out)):
+        if path and not os.access(Path(path).resolve().parent, os.W_OK):
+            parser().error(f"{option} {path}: its folder does not exist or cannot be written")
+    if args.similarity_threshold is not None and not 0 <= args.similarity_threshold <= 1:
+        parser().error("--similarity-threshold is a share of the code: between 0 and 1")
 
 
 # Each mode imports what it needs when it runs: `grade --help` and usage errors must not pay for
@@ -148,7 +171,10 @@ def _grade_paths(args, paths: list[str]) -> int:
     except UsageError as error:
         parser().error(str(error))
     single = len(args.paths) == 1 and not args.demo and is_single_submission(args.paths[0])
-    _print_reports(args, reports, single=single)
+    similar = _similar_pairs(args, reports) if not single and not args.demo else []  # the sample class is
+    # made from the reference on purpose: every pair would be "copied"
+    _print_reports(args, reports, single=single, similar=similar)
+    _class_outputs(args, reports, similar)
     if args.lms:
         _write_lms(args, reports, roster)
     return 0
@@ -168,7 +194,11 @@ def _roster(args) -> str:
 
 def _write_lms(args, reports, roster: str) -> None:
     text, unmatched = canvas.gradebook(reports, roster, roster_name=args.roster)
-    Path(args.out).write_text(text)
+    try:
+        Path(args.out).write_text(text)
+    except OSError as error:
+        print(f"grade: {args.out}: could not be written ({error.strerror}); the grades above stand", file=sys.stderr)
+        return
     print(f"wrote {args.out} (Canvas: Grades > Import)", file=sys.stderr)
     if unmatched:
         print(f"not on the roster, so not in {args.out}: {', '.join(unmatched)}", file=sys.stderr)
@@ -200,15 +230,50 @@ def _self_check(args) -> int:
     return _grade_paths(args, args.paths)
 
 
-def _print_reports(args, reports, *, single: bool) -> None:
+def _similar_pairs(args, reports) -> list[dict]:
+    """Copied-work pairs; a failure here costs the pairs (said on stderr), never the grades."""
+    from grader.similarity import THRESHOLD, similar_pairs, student_code
+
+    threshold = THRESHOLD if args.similarity_threshold is None else args.similarity_threshold
+    try:
+        return similar_pairs({r.student: student_code(Path(r.submission)) for r in reports}, threshold=threshold)
+    except Exception as error:  # copydetect on odd input: the grades stand without the pairs
+        print(f"grade: copied-work detection failed ({type(error).__name__}: {error}); no pairs listed",
+              file=sys.stderr)
+        return []
+
+
+def _class_outputs(args, reports, similar) -> None:
+    """--report and --feedback, for a class graded by path or through nbgrader."""
+    try:
+        if args.report:
+            from grader.report import class_report
+
+            Path(args.report).write_text(class_report.render(reports, title=f"Ray actor tree: {len(reports)} "
+                                                             "submissions", similar=similar))
+            print(f"wrote {args.report}", file=sys.stderr)
+        if args.feedback:
+            from grader.report import feedback_files
+
+            written = feedback_files.write_all(reports, Path(args.feedback))
+            print(f"wrote {len(written)} feedback pages into {args.feedback}", file=sys.stderr)
+    except OSError as error:  # the grades are printed (and saved with --results): say what was not written
+        print(f"grade: {error.filename or ''}: could not be written ({error.strerror}); the grades above stand",
+              file=sys.stderr)
+
+
+def _print_reports(args, reports, *, single: bool, similar=()) -> None:
     if args.json:
-        print(tables.to_json(reports, single=single, student_view=args.student_view))
+        print(tables.to_json(reports, single=single, student_view=args.student_view, similar_pairs=similar))
     else:
         for report in reports:
             print(terminal.render(report, student_view=args.student_view))
             print()
         if len(reports) > 1:
             print(terminal.render_summary(reports))
+        for pair in similar:
+            a, b = pair["students"]
+            print(f"similar code: {a} and {b} ({pair['similarity']:.0%} of their own code alike)")
     if args.csv:
         text = tables.to_csv(reports)
         if args.csv == "-":
@@ -292,6 +357,7 @@ def _nbgrader(args) -> int:
     except CourseError as error:
         parser().error(str(error))
     print(terminal.render_summary(reports))
+    _class_outputs(args, reports, _similar_pairs(args, reports) if args.report else [])
     print(f"\nrecorded in {Path.cwd() / 'gradebook.db'} (nbgrader export), autograded/ and feedback/ "
           f"(nbgrader release_feedback {args.nbgrader})")
     return 0

@@ -86,21 +86,25 @@ def run_checks_here(namespace: dict, *, only: tuple[str, ...] = (),
     collector = _Collector(on_result)
     notes: dict[str, None] = {}
     watch = None
-    with tempfile.TemporaryDirectory(prefix="self-check-") as scratch, borrowed_session(notes), _silenced():
-        cpus = session_cpus()
-        if cpus < 1:
-            notes[f"Not judged: {no_cpu_reason(cpus)}. {SETUP_ADVICE}"] = None
-            return [not_judged(CheckResult.failed(s, ""), no_cpu_reason(cpus)) for s in specs], list(notes)
-        grading = Grading(_Namespace(namespace), inspect_shape(namespace, {}), "", Path(scratch) / "checks")
-        with ResourceWatch(namespace) as watch:
-            collector.watch = watch
-            try:
-                run_checks(grading, collector, [s.id for s in specs], rootdir=scratch)
-            except BaseException as error:  # KeyboardInterrupt included: report what was graded
-                notes[f"Checking stopped early: {type(error).__name__}."] = None
+    try:
+        with tempfile.TemporaryDirectory(prefix="self-check-") as scratch, borrowed_session(notes), _silenced():
+            cpus = session_cpus()
+            if cpus < 1:
+                notes[f"Not judged: {no_cpu_reason(cpus)}. {SETUP_ADVICE}"] = None
+                return [not_judged(CheckResult.failed(s, ""), no_cpu_reason(cpus)) for s in specs], list(notes)
+            grading = Grading(_Namespace(namespace), inspect_shape(namespace, {}), "", Path(scratch) / "checks")
+            with ResourceWatch(namespace) as watch:
+                collector.watch = watch
+                try:
+                    run_checks(grading, collector, [s.id for s in specs], rootdir=scratch)
+                except BaseException as error:  # KeyboardInterrupt included: report what was graded
+                    notes[f"Checking stopped early: {type(error).__name__}."] = None
+    except Exception as error:  # the session itself failed (Ray would not start, or was stopped)
+        notes[f"The checks could not use this kernel's Ray session ({type(error).__name__}: {error}). "
+              f"{SETUP_ADVICE}"] = None
     results = [collector.results.get(s.id) or CheckResult.failed(s, "This check did not run to the end.")
                for s in specs]
-    return watch.judge(results), list(notes)
+    return (watch.judge(results) if watch is not None else results), list(notes)
 
 
 @contextlib.contextmanager

@@ -148,27 +148,27 @@ def _named_actors() -> list[str]:
 
 @contextlib.contextmanager
 def _worker_output_held_back():
-    """While the checks run (and a moment after, for lines still in flight) the session's worker
-    output is dropped instead of printed in the notebook; lines from the actor processes the
-    checks started are dropped for good. A session started with log_to_driver=False prints
-    nothing anyway; one started with the default would otherwise print the checks' worker output
-    into whichever cell runs next."""
+    """While the checks run, and LOG_DRAIN_SECONDS after (lines still in flight), the session's
+    worker output is dropped instead of printed in the notebook; then Ray's printer is put back as
+    it was. A session started with log_to_driver=False prints nothing anyway; one started with the
+    default would otherwise print the checks' worker output into whichever cell runs next."""
     dispatcher = global_worker_stdstream_dispatcher
-    before = set(observe.actors())
-    hold = {"until": float("inf"), "pids": set()}
-
-    def held(handler):
-        def handle(data):
-            if time.monotonic() < hold["until"] or data.get("pid") in hold["pids"]:
-                return
-            handler(data)
-        return handle
-
-    with dispatcher._lock:  # the dispatcher keeps (name, handler) pairs; wrap Ray's printer in place
-        dispatcher.handlers = [(name, held(handler)) for name, handler in dispatcher.handlers]
+    with dispatcher._lock:  # the dispatcher keeps (name, handler) pairs; hold Ray's printer back in place
+        original = list(dispatcher.handlers)
+        held = [(name, _dropped) for name, _ in original]
+        dispatcher.handlers = held
     try:
         yield
     finally:
-        with contextlib.suppress(Exception):  # Ray may be gone; then nothing prints anyway
-            hold["pids"] = {a.pid for a in observe.actors().values() if a.id not in before and a.pid}
-        hold["until"] = time.monotonic() + LOG_DRAIN_SECONDS
+        def put_back():
+            with dispatcher._lock:
+                if dispatcher.handlers == held:  # unless Ray was restarted meanwhile (it set its own)
+                    dispatcher.handlers = original
+
+        timer = threading.Timer(LOG_DRAIN_SECONDS, put_back)
+        timer.daemon = True
+        timer.start()
+
+
+def _dropped(data) -> None:
+    """Ray's printer while the checks' output is held back."""

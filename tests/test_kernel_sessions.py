@@ -107,7 +107,7 @@ def _grade_in_kernel(start_ray: str, students: tuple[str, ...]) -> dict:
                 assert not [t for n, t in loaded if n == "error"], (student, loaded)
                 checked = kernel.run(RUN_CHECKS.format(only=only))
                 # Worker output still in flight after the checks would land here, in the next cell.
-                later = kernel.run("_time.sleep(2)")
+                later = kernel.run("_time.sleep(4)")  # longer than the hold-back: what comes after shows
                 printed = "".join(t for n, t in checked if n == "stdout")
                 assert "RESULTS" in printed, (student, checked)
                 verdicts, notes = printed.split("RESULTS", 1)[1].split("NOTES", 1)

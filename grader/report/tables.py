@@ -9,13 +9,13 @@ import json
 from grader.records import Report
 
 
-def to_json(reports: list[Report], *, single: bool, student_view: bool = False) -> str:
-    """One report object for one submission given as such; {"submissions": [...]} otherwise.
-    In the student view, hidden checks keep their points and lose their feedback."""
+def to_json(reports: list[Report], *, single: bool, student_view: bool = False, similar_pairs=()) -> str:
+    """One report object for one submission given as such; {"submissions": [...], "similar_pairs":
+    [...]} otherwise. In the student view, hidden checks keep their points and lose their feedback."""
     data = [r.to_json(student_view=student_view) for r in reports]
     if single and len(data) == 1:
         return json.dumps(data[0], indent=2)
-    return json.dumps({"submissions": data}, indent=2)
+    return json.dumps({"submissions": data, "similar_pairs": list(similar_pairs)}, indent=2)
 
 
 def to_csv(reports: list[Report]) -> str:

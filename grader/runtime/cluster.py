@@ -153,7 +153,7 @@ class RayHead:
                 killed[proc.pid] = proc
                 try:
                     proc.kill()
-                except psutil.NoSuchProcess:
+                except psutil.Error:  # gone already, or not ours to kill: nothing more to do for it
                     pass
         psutil.wait_procs(list(killed.values()), timeout=5)
         try:

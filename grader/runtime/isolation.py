@@ -160,7 +160,10 @@ def _run_grading_process(submission: Submission, head: RayHead, workdir: Path, w
                 break
             if on_partial is not None and (lines := journal_file.read_lines(journal)) != seen:
                 seen = lines
-                on_partial(ProcessRun(journal=lines, returncode=None, running=True))
+                try:
+                    on_partial(ProcessRun(journal=lines, returncode=None, running=True))
+                except Exception:  # a partial view that cannot be shown must not stop the grading
+                    on_partial = None
             time.sleep(WATCH_SECONDS)
     finally:
         _kill_group(process)
