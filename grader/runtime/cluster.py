@@ -8,6 +8,7 @@ own temp dir, and everything it started is found again by that temp dir and kill
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -40,8 +41,6 @@ def grading_environment(base: dict | None = None) -> dict:
     """Environment for every process of a grading run (head, its workers, the driver)."""
     env = dict(os.environ if base is None else base)
     with_startup_path(env)
-    # One auth mode everywhere, or drivers fail with "Missing authorization header".
-    env["RAY_AUTH_MODE"] = "disabled"
     env["RAY_USAGE_STATS_ENABLED"] = "0"
     # Bounded log files: a submission that prints without end must not fill the disk.
     env["RAY_ROTATION_MAX_BYTES"] = str(8 * 1024 * 1024)
@@ -66,6 +65,9 @@ class RayHead:
         """Run in the head's process before it starts (puts it, and so its whole cluster, in a control group)."""
         self.process: subprocess.Popen | None = None
         self.address = ""
+        self.auth_env = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
+        """For every process of this head's cluster (its workers inherit it, the driver is given it): Ray
+        listens on every interface, so nothing without this submission's own secret may join."""
         self._core: list[tuple[str, psutil.Process]] = []
 
     def __enter__(self) -> "RayHead":
@@ -95,7 +97,7 @@ class RayHead:
         log = open(self.log_path, "ab")
         try:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                            env={**grading_environment(), **self.extra_env},
+                                            env={**grading_environment(), **self.auth_env, **self.extra_env},
                                             start_new_session=True, cwd=self.workdir,
                                             preexec_fn=self.preexec_fn)
         finally:

@@ -133,7 +133,7 @@ def _run_grading_process(submission: Submission, head: RayHead, workdir: Path, w
     journal = workdir / f"journal-{attempt}.jsonl"
     scratch = workdir / f"scratch-{attempt}"
     scratch.mkdir()
-    env = {**grading_environment(), **guarded, "ACTOR_TREE_GRADING": "1", "PYTHONUNBUFFERED": "1"}
+    env = {**grading_environment(), **head.auth_env, **guarded, "ACTOR_TREE_GRADING": "1", "PYTHONUNBUFFERED": "1"}
     # The journal is handed over open: its path is off limits to the code being graded.
     journal_fd = os.open(journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     command = [sys.executable, "-m", "grader.session", "--address", head.address, "--journal-fd", str(journal_fd),
