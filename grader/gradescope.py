@@ -21,7 +21,6 @@ import json
 import os
 import stat
 import sys
-import tempfile
 import time
 import zipfile
 from importlib import metadata
@@ -29,6 +28,7 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
+from grader.atomic import write_atomically
 from grader.checks import all_specs
 from grader.course_notebooks import solution_notebook, student_notebook
 from grader.discovery import submission_folder
@@ -172,10 +172,7 @@ def _summary(report: Report) -> str:
 def _write(path: Path, data: dict) -> None:
     """Atomically: Gradescope may stop us at any moment and must find a whole file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".results-", suffix=".json")
-    with os.fdopen(handle, "w") as out:
-        json.dump(data, out, indent=1)
-    os.replace(temporary, path)
+    write_atomically(path, json.dumps(data, indent=1))
 
 
 def main(argv=None) -> int:

@@ -6,8 +6,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
-import tempfile
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -15,6 +13,7 @@ from pathlib import Path
 import psutil
 
 from grader import __version__
+from grader.atomic import write_atomically
 from grader.checks import all_specs
 from grader.discovery import discover
 from grader.records import CheckResult, Report, Submission
@@ -126,9 +125,4 @@ def _save(reports_dir: Path, submission: Submission, only, report: Report) -> No
     """Write atomically: a killed run leaves the old file or the new one, never half of one."""
     data = {"fingerprint": _fingerprint(submission, only), "report": report.to_json(),
             "staff_log": report.staff_log}
-    handle, temporary = tempfile.mkstemp(dir=reports_dir, prefix=f".tmp-{os.getpid()}-", suffix=".json")
-    with os.fdopen(handle, "w") as out:
-        json.dump(data, out, indent=1)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(temporary, _cache_path(reports_dir, submission))
+    write_atomically(_cache_path(reports_dir, submission), json.dumps(data, indent=1))

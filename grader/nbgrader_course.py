@@ -16,13 +16,13 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 import threading
 from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
 from grader.course_notebooks import NOTEBOOK, solution_notebook
+from grader.atomic import write_atomically
 from grader.discovery import submission_folder
 from grader.grading import grade_submissions
 from grader.nbgrader_output import RESULTS_FOLDER, brief, generate_feedback, record
@@ -191,12 +191,7 @@ def _save_flags(results: Path, report: Report, tell) -> None:
         if saved["report"].get("flags", []) == list(report.flags):
             return
         saved["report"]["flags"] = list(report.flags)
-        handle, temporary = tempfile.mkstemp(dir=results, prefix=f".tmp-{os.getpid()}-", suffix=".json")
-        with os.fdopen(handle, "w") as out:
-            json.dump(saved, out, indent=1)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
+        write_atomically(path, json.dumps(saved, indent=1))
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         tell(report.student, f"{path} could not be updated with the flags above ({brief(error)})")
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -19,6 +18,7 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.utils import parse_utc
 
+from grader.atomic import write_atomically
 from grader.records import PASSED, Report
 from grader.release import AUTOGRADER_PREFIX, autograder_grade_id, tool_environment
 
@@ -119,9 +119,7 @@ def _write_autograded(root: Path, assignment: str, notebook_name: str, report: R
         notebook.cells.insert(0, nbformat.v4.new_markdown_cell("**Grading notes**\n\n" + "\n".join(lines)))
     target = root / "autograded" / report.student / assignment
     target.mkdir(parents=True, exist_ok=True)
-    temporary = target / f".{notebook_name}.ipynb.tmp"
-    temporary.write_text(nbformat.writes(notebook))
-    os.replace(temporary, target / f"{notebook_name}.ipynb")
+    write_atomically(target / f"{notebook_name}.ipynb", nbformat.writes(notebook))
     for kept in SUBMISSION_FILES:  # nbgrader's release_feedback needs them beside the feedback
         if (folder / kept).is_file():
             shutil.copyfile(folder / kept, target / kept)

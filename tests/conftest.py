@@ -161,12 +161,17 @@ def pytest_collection_modifyitems(config, items):
                                     f"{', '.join(sorted(unknown))} (see tests/conftest.py: corpus_students)")
 
 
+def _this_run() -> set[int]:
+    """Pids of this test process and its children: the graders of this run."""
+    return {os.getpid()} | {child.pid for child in psutil.Process().children(recursive=True)}
+
+
 def ray_processes_of_grader() -> list[str]:
     """Processes started by a grading run of this installation and this test run (their command lines
     name a grade-<grader pid>-* temp dir and this environment). Another checkout's test run on the
     machine is not ours, nor is another live test run of this one: a live grader that is neither this
     process nor one of its children (a grader that died, however, leaves orphans that are ours)."""
-    ours = {os.getpid()} | {child.pid for child in psutil.Process().children(recursive=True)}
+    ours = _this_run()
     left = []
     for proc in processes_naming("/grade-", sys.prefix):
         cmdline = " ".join(proc.info["cmdline"] or ())
@@ -183,7 +188,7 @@ def groups_of_grader() -> list[str]:
     or by a grader that is gone (an orphan); another live test run's groups are not ours."""
     from grader.runtime.limits import own_groups
 
-    ours = {os.getpid()} | {child.pid for child in psutil.Process().children(recursive=True)}
+    ours = _this_run()
     left = []
     for group in own_groups():
         grader = re.match(r"grade-(\d+)-", group.name)

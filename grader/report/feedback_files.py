@@ -5,10 +5,9 @@ ones first with why; a hidden check shows its points only (CheckResult.student_f
 from __future__ import annotations
 
 import html
-import os
-import tempfile
 from pathlib import Path
 
+from grader.atomic import write_atomically
 from grader.records import PASSED, Report
 
 STYLE = ("body{font-family:sans-serif;margin:2em;max-width:1000px;color:#222} td,th{text-align:left;"
@@ -38,9 +37,6 @@ def write_all(reports: list[Report], folder: Path) -> list[Path]:
     written = []
     for report in reports:
         target = folder / f"{report.student}.html"
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".html")
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(page(report))
-        os.replace(temporary, target)
+        write_atomically(target, page(report))
         written.append(target)
     return written
