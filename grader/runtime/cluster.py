@@ -45,6 +45,8 @@ def grading_environment(base: dict | None = None) -> dict:
     # Bounded log files: a submission that prints without end must not fill the disk.
     env["RAY_ROTATION_MAX_BYTES"] = str(8 * 1024 * 1024)
     env["RAY_ROTATION_BACKUP_COUNT"] = "1"
+    env["RAY_enable_worker_prestart"] = "0"
+    env["RAY_prestart_worker_first_driver"] = "0"
     env.pop("RAY_ADDRESS", None)
     return env
 
@@ -93,6 +95,9 @@ class RayHead:
             "--include-dashboard=false", f"--dashboard-port={free_port()}",
             f"--temp-dir={self.temp_dir}", f"--object-store-memory={self.object_store_mb * 1024 * 1024}",
             "--disable-usage-stats",
+            # Nothing of a grading run reads the autoscaler's monitor or the log monitor (the
+            # driver runs with log_to_driver=False): two Python processes, ~1.9 s of CPU, saved.
+            "--no-monitor", "--include-log-monitor=false",
         ]
         log = open(self.log_path, "ab")
         try:
