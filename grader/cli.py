@@ -12,6 +12,7 @@ from grader.report import canvas, tables, terminal
 from grader.report.progress import Progress
 from grader.runtime import use_startup_path, with_startup_path
 from grader.runtime.limits import Limits, auto_jobs
+from grader.runtime.sandbox import protection
 
 EPILOG = """examples, by mode:
   grade my_work.ipynb                       one notebook (or .py, or nbgrader submission folder)
@@ -39,7 +40,8 @@ the nbgrader cycle:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="grade", description="Grade Ray actor-tree submissions on a real local Ray "
-                                "runtime (one fresh, private Ray cluster per submission).",
+                                "runtime (one fresh, private Ray cluster per submission). On this machine: "
+                                f"{protection()[1]}.",
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("paths", nargs="*", metavar="SUBMISSION",
                    help="a notebook, a .py file, a submission folder, or a class folder of student folders")
@@ -157,6 +159,11 @@ def _check_outputs(args, modes: list[str]) -> None:
 # Each mode imports what it needs when it runs: `grade --help` and usage errors must not pay for
 # importing Ray, pytest and nbgrader (several seconds).
 
+def _announce(args) -> None:
+    """The run's header on stderr: how many at once, and which protection each submission gets."""
+    print(f"grading with {args.jobs_shown}; {protection()[1]}", file=sys.stderr)
+
+
 def _grade_paths(args, paths: list[str]) -> int:
     """grade SUBMISSION...: grade, then print the reports (terminal, JSON, CSV)."""
     from grader.discovery import UsageError, is_single_submission
@@ -164,7 +171,7 @@ def _grade_paths(args, paths: list[str]) -> int:
 
     _check_only(args)
     roster = _roster(args) if args.lms else ""
-    print(f"grading with {args.jobs_shown}", file=sys.stderr)
+    _announce(args)
     try:
         reports = grade(paths, jobs=args.jobs, wall_seconds=args.timeout, results_dir=args.results,
                         only=args.only, progress=Progress(), limits=_limits(args))
@@ -350,7 +357,7 @@ def _nbgrader(args) -> int:
     from grader.nbgrader_course import CourseError, grade_course
 
     _check_only(args)
-    print(f"grading with {args.jobs_shown}", file=sys.stderr)
+    _announce(args)
     try:
         reports = grade_course(Path.cwd(), args.nbgrader, student=args.student, jobs=args.jobs,
                                wall_seconds=args.timeout, only=args.only, progress=Progress(), limits=_limits(args))

@@ -1,8 +1,11 @@
 """Hostile submissions (tests/hostile/*.py, each the reference with one override) graded in one
 batch with an honest one. Each docstring names the checks to run (`Checks:`), the ones that must
 fail (`Fails:`), a text each failed check's feedback holds (`Says:`) and one a flag holds
-(`Flag:`). Resource limits are enforced by the kernel on everything a submission runs (its Ray
-head and workers, and the grading process); tampering with ray, time, the grader or its journal
+(`Flag:`). In a sandbox (grader/runtime/sandbox.py) what is outside the submission's view is not
+there at all, so a case may say what it meets there instead (`Sandbox says:`, `Sandbox flag:`),
+and the cases that test the sandbox itself (`Needs: sandbox`) run only where it is in force.
+Resource limits are enforced by the kernel on everything a submission runs (its Ray head and
+workers, and the grading process); tampering with ray, time, the grader or its journal
 is undone and flagged; a printed report changes nothing."""
 
 from __future__ import annotations
@@ -18,10 +21,12 @@ from grader.demo import compose, docstring_field
 from grader.grading import grade_submissions
 from grader.records import Submission
 from grader.runtime.limits import Limits, _own_hierarchy
+from grader.runtime.sandbox import NAMESPACES, protection
 
 pytestmark = [pytest.mark.slow, pytest.mark.ray]
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 LIMITED = ("memory_hog_in_driver", "memory_hog_in_actor", "endless_processes")
+SANDBOXED = protection()[0] == NAMESPACES
 
 
 def _limits_available() -> bool:
@@ -37,15 +42,20 @@ def graded(tmp_path_factory):
     reference = notebook_code(solution_notebook())
     submissions, cases = [], {}
     for override in sorted(HOSTILE.glob("*.py")):
+        text = override.read_text()
         if override.stem in LIMITED and not _limits_available():
             continue  # skipped below, with the reason
-        text = override.read_text()
+        if docstring_field(text, "Needs") == "sandbox" and not SANDBOXED:
+            continue
         path = folder / f"{override.stem}.py"
         path.write_text(compose(reference, text))
         checks = tuple(docstring_field(text, "Checks").replace(",", " ").split())
         submissions.append(Submission(str(path), override.stem, path.name, checks=checks))
         fails = set(docstring_field(text, "Fails").replace(",", " ").split()) - {"none"}
-        cases[override.stem] = (fails, docstring_field(text, "Says"), docstring_field(text, "Flag"))
+        says, flag = docstring_field(text, "Says"), docstring_field(text, "Flag")
+        if SANDBOXED and docstring_field(text, "Sandbox says"):
+            says, flag = docstring_field(text, "Sandbox says"), docstring_field(text, "Sandbox flag")
+        cases[override.stem] = (fails, says, "" if flag == "none" else flag)
     honest = folder / "honest.py"
     honest.write_text(reference)
     submissions.append(Submission(str(honest), "honest", honest.name,
@@ -58,7 +68,8 @@ def graded(tmp_path_factory):
 def test_hostile_submission_fails_its_checks_saying_why_and_is_flagged(graded, student):
     reports, cases, _ = graded
     if student not in cases:
-        pytest.skip("no writable cgroup v1 memory and pids hierarchy here: limits are not enforced")
+        pytest.skip("no writable cgroup v1 memory and pids hierarchy here: limits are not enforced"
+                    if student in LIMITED else protection()[1])
     fails, says, flag = cases[student]
     report = reports[student]
     failed = {c.id: c.feedback for c in report.checks if c.status != "passed"}

@@ -55,7 +55,8 @@ class RayHead:
     """`with RayHead(workdir) as head:` gives `head.address`; leaving stops every process it started."""
 
     def __init__(self, workdir: Path, *, num_cpus: int = GRADING_CPUS, object_store_mb: int = 100,
-                 start_timeout: float = 90.0, preexec_fn=None, extra_env: dict | None = None):
+                 start_timeout: float = 90.0, preexec_fn=None, extra_env: dict | None = None, wrap=None,
+                 not_mine: frozenset[int] = frozenset()):
         self.workdir = Path(workdir)
         self.temp_dir = self.workdir / "ray"
         self.log_path = self.workdir / "ray-head.log"
@@ -63,8 +64,13 @@ class RayHead:
         self.object_store_mb = object_store_mb
         self.start_timeout = start_timeout
         self.preexec_fn = preexec_fn
-        self.extra_env = dict(extra_env or {})
         """Run in the head's process before it starts (puts it, and so its whole cluster, in a control group)."""
+        self.extra_env = dict(extra_env or {})
+        self.wrap = wrap or (lambda command, cwd=None: command)
+        """Turns the head's command into one that starts it in the submission's sandbox."""
+        self.not_mine = not_mine
+        """Pids that name our temp dir but belong to someone else (the sandbox's holder, which
+        ends the sandbox itself)."""
         self.process: subprocess.Popen | None = None
         self.address = ""
         self.auth_env = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
@@ -101,7 +107,8 @@ class RayHead:
         ]
         log = open(self.log_path, "ab")
         try:
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            self.process = subprocess.Popen(self.wrap(command, cwd=self.temp_dir), stdout=log,
+                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                             env={**grading_environment(), **self.auth_env, **self.extra_env},
                                             start_new_session=True, cwd=self.workdir,
                                             preexec_fn=self.preexec_fn)
@@ -143,7 +150,8 @@ class RayHead:
                 pass
         for proc in processes_naming(str(self.temp_dir)):
             found.setdefault(proc.pid, proc)
-        found.pop(os.getpid(), None)
+        for pid in (os.getpid(), *self.not_mine):
+            found.pop(pid, None)
         return list(found.values())
 
     def stop(self) -> None:
@@ -162,7 +170,12 @@ class RayHead:
                     proc.kill()
                 except psutil.Error:  # gone already, or not ours to kill: nothing more to do for it
                     pass
-        psutil.wait_procs(list(killed.values()), timeout=5)
+        # Gone or a zombie: a zombie runs nothing, and its reaper may be a parent we do not own
+        # (in the sandbox, the PID namespace's first process), so waiting for the reaping costs
+        # seconds for nothing.
+        deadline = time.monotonic() + 5
+        while any(_running(p) for p in killed.values()) and time.monotonic() < deadline:
+            time.sleep(0.02)
         try:
             self.process.wait(5)
         except subprocess.TimeoutExpired:

@@ -18,12 +18,14 @@ import time
 from pathlib import Path
 
 from grader.checks import all_specs
+from grader.course_notebooks import solution_notebook
 from grader.records import Report, Submission
 from grader.runtime.cluster import HeadStartError, RayHead, grading_environment
 from grader.runtime.off_limits import OffLimits
 from grader.runtime.off_limits import attempts as refused_attempts
 from grader.runtime.limits import DEFAULT_LIMITS, ControlGroup, Limits
 from grader.runtime.owned import owned_name
+from grader.runtime.sandbox import NAMESPACES, Sandbox, SandboxError, protection
 from grader.session import journal as journal_file
 from grader.verdict import LimitHit, Observed, ProcessRun, build_report, progress
 
@@ -70,15 +72,17 @@ def grade_isolated(submission: Submission, *, wall_seconds: float = 900.0, only:
     try:
         journals = [workdir / f"journal-{attempt}.jsonl" for attempt in range(1, MAX_RESTARTS + 2)]
         guard_file, guard_log = (guard or OffLimits()).write(workdir, journals)
-        with ControlGroup(limits) as group:
+        mode, protection_note = protection()
+        with ControlGroup(limits) as group, _sandbox(submission, workdir, guard_file, guard_log, mode) as box:
             guarded = {"GRADER_GUARD": str(guard_file)}  # every process of the run: see runtime/off_limits.py
             try:
                 phase = time.monotonic()
-                with RayHead(workdir, preexec_fn=group.enter, extra_env=guarded) as head:
+                with RayHead(workdir, preexec_fn=group.enter, extra_env={**guarded, **box.environment},
+                             wrap=box.wrap, not_mine=box.holder_pids) as head:
                     timing = f"ray head up in {time.monotonic() - phase:.1f} s"
                     phase = time.monotonic()
                     runs, staff = _grade_until_done(submission, head, workdir, wall_seconds, specs, only, group,
-                                                    guarded, on_partial)
+                                                    {**guarded, **box.environment}, box, on_partial)
                     timing += f", grading process in {time.monotonic() - phase:.1f} s"
                     phase = time.monotonic()
                 timing += f", stopped in {time.monotonic() - phase:.1f} s"
@@ -88,17 +92,45 @@ def grade_isolated(submission: Submission, *, wall_seconds: float = 900.0, only:
                 return build_report(submission, specs, observed, seconds=time.monotonic() - started)
             usage = group.usage()
             staff += (f"\npeak use of the whole submission: {usage.peak_memory_mb:.0f} MB of {limits.memory_mb} MB, "
-                      f"{usage.peak_tasks} of {limits.tasks} processes and threads\n{timing}")
+                      f"{usage.peak_tasks} of {limits.tasks} processes and threads\n{timing}\n{protection_note}")
             observed = Observed(runs=tuple(runs), refused=tuple(refused_attempts(guard_log)),
                                 limits_off="" if group.enforced else group.unavailable,
                                 wall_seconds=wall_seconds, staff=staff)
         return build_report(submission, specs, observed, limits=limits, seconds=time.monotonic() - started)
+    except SandboxError as error:
+        observed = Observed(grader_failure="the grader could not make the sandbox for this submission",
+                            staff=str(error))
+        return build_report(submission, specs, observed, seconds=time.monotonic() - started)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def _sandbox(submission: Submission, workdir: Path, guard_file: Path, guard_log: Path, mode: str) -> Sandbox:
+    """The submission's view: its own file, the guard's list (read only); a home and temp folder,
+    Ray's temp dir, the scratch folders and the guard's log (writable). The journals stay outside:
+    they are handed over as open descriptors."""
+    scratch = [_scratch(workdir, attempt) for attempt in range(1, MAX_RESTARTS + 2)]
+    writable = [workdir / "home", workdir / "ray", *scratch, guard_log]
+    for folder in writable[:-1]:
+        folder.mkdir(exist_ok=True)
+    guard_log.touch()
+    readable = [Path(submission.path).resolve(), guard_file]
+    return Sandbox(readable, writable, hidden=_solutions(), enabled=mode == NAMESPACES)
+
+
+def _solutions() -> list[Path]:
+    try:
+        return [solution_notebook().parent.parent]
+    except FileNotFoundError:  # an install without them (a Gradescope image may leave them out)
+        return []
+
+
+def _scratch(workdir: Path, attempt: int) -> Path:
+    return workdir / f"scratch-{attempt}"
+
+
 def _grade_until_done(submission: Submission, head: RayHead, workdir: Path, wall_seconds: float, specs,
-                      only: tuple[str, ...], group: ControlGroup, guarded: dict,
+                      only: tuple[str, ...], group: ControlGroup, guarded: dict, box: Sandbox,
                       on_partial=None) -> tuple[list[ProcessRun], str]:
     """Run the grading process; if the submission kills it (os._exit, a crash), start it again for
     the checks not yet graded, so that a crash costs the check it happened in, not the ones after
@@ -114,7 +146,8 @@ def _grade_until_done(submission: Submission, head: RayHead, workdir: Path, wall
             break
         partial = (lambda run, done=tuple(runs): on_partial((*done, run))) if on_partial else None
         run, staff = _run_grading_process(submission, head, workdir, remaining,
-                                          pending if attempt > 1 or only else (), attempt, group, guarded, partial)
+                                          pending if attempt > 1 or only else (), attempt, group, guarded, box,
+                                          partial)
         runs.append(run)
         staff_parts.append(staff)
         made = progress(run)
@@ -129,10 +162,10 @@ def _grade_until_done(submission: Submission, head: RayHead, workdir: Path, wall
 
 def _run_grading_process(submission: Submission, head: RayHead, workdir: Path, wall_seconds: float,
                          only: tuple[str, ...], attempt: int, group: ControlGroup,
-                         guarded: dict, on_partial=None) -> tuple[ProcessRun, str]:
+                         guarded: dict, box: Sandbox, on_partial=None) -> tuple[ProcessRun, str]:
     journal = workdir / f"journal-{attempt}.jsonl"
-    scratch = workdir / f"scratch-{attempt}"
-    scratch.mkdir()
+    scratch = _scratch(workdir, attempt)
+    scratch.mkdir(exist_ok=True)
     env = {**grading_environment(), **head.auth_env, **guarded, "ACTOR_TREE_GRADING": "1", "PYTHONUNBUFFERED": "1"}
     # The journal is handed over open: its path is off limits to the code being graded.
     journal_fd = os.open(journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
@@ -141,7 +174,7 @@ def _run_grading_process(submission: Submission, head: RayHead, workdir: Path, w
     for check_id in only:
         command[-1:-1] = ["--only", check_id]
     try:
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        process = subprocess.Popen(box.wrap(command, cwd=scratch), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL, env=env, cwd=scratch, start_new_session=True,
                                    preexec_fn=group.enter, pass_fds=(journal_fd,))
     finally:

@@ -4,6 +4,8 @@ Checks: supervisor.run_supervisor
 Fails: supervisor.run_supervisor
 Says: off limits
 Flag: tried to reach
+Sandbox says: nobody to copy from
+Sandbox flag: none
 """
 
 

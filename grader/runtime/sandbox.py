@@ -1,0 +1,181 @@
+"""A sandbox per submission: its Ray head, the head's workers and the grading process run in
+namespaces of their own, made by bubblewrap.
+
+- network: a namespace with only loopback. Ray listens on nothing reachable from outside, and the
+  code being graded has no network.
+- processes: a PID namespace. The code sees its own processes only (no other student's grading
+  process, no path in another command line); when the sandbox ends, the kernel kills everything
+  left in it, a detached background process included.
+- files: a mount view of what grading needs and nothing more: the system's programs and
+  libraries, Python and its packages, the grader's own package, the submission's file, Ray's temp
+  dir, a home and temp folder of its own and the scratch folders (the only writable places, with
+  /dev/shm for Ray's object store); the rest of the view is read-only. Home folders,
+  other students' work, the solutions, the results and the course folders are not there at all:
+  what is not mounted cannot be quoted back in feedback.
+- privileges: every process of the run starts with no capability (setpriv), so root in the
+  sandbox cannot mount, make devices or enter other namespaces.
+
+How: one holder process (`bwrap ... sleep`) owns the namespaces; each process of the run is
+started inside them by `nsenter`, from the grader, so the parent keeps what it had: Popen, the
+control group (preexec_fn runs before nsenter), pids it can watch and kill, pipes and the journal
+descriptor. Why bubblewrap: it is the tool made for building an unprivileged mount view from bind
+mounts (Flatpak's), small, in Debian; plain `unshare` would need that view built by hand.
+
+Where bubblewrap is missing or namespaces cannot be made (no root and no user namespaces), the
+run falls back to Ray's token authentication alone (grader.runtime.cluster), and says so.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import grader
+
+ETC_FILES = ("passwd", "group", "hosts", "nsswitch.conf", "ld.so.cache", "ld.so.conf", "ld.so.conf.d",
+             "localtime", "ssl", "ca-certificates", "mime.types", "os-release")
+"""What of /etc a Python process reads (users, libraries, certificates), without the rest of it
+(/etc/shadow, keys, the machine's configuration)."""
+TOP_LEVEL_LINKS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
+
+NAMESPACES = "namespaces"
+TOKEN_ONLY = "token"
+
+
+@functools.lru_cache(maxsize=1)
+def protection() -> tuple[str, str]:
+    """(mode, a sentence for the staff log and `grade --help`): namespaces where bubblewrap can
+    make them on this machine, else Ray's token authentication only."""
+    if os.environ.get("ACTOR_TREE_SANDBOX", "") == "off":
+        return TOKEN_ONLY, "sandbox: off (ACTOR_TREE_SANDBOX=off); Ray token authentication only"
+    bwrap, nsenter, setpriv = (shutil.which(tool) for tool in ("bwrap", "nsenter", "setpriv"))
+    if not (bwrap and nsenter and setpriv):
+        missing = [name for name, path in (("bubblewrap", bwrap), ("nsenter", nsenter), ("setpriv", setpriv))
+                   if not path]
+        return TOKEN_ONLY, (f"sandbox: none ({', '.join(missing)} not found: install Debian's bubblewrap and "
+                            "util-linux for namespaces); Ray token authentication only")
+    probe = subprocess.run([bwrap, "--unshare-net", "--unshare-pid", "--ro-bind", "/", "/", "true"],
+                           capture_output=True, text=True)
+    if probe.returncode != 0:
+        reason = (probe.stderr.strip().splitlines() or ["no reason given"])[-1]
+        return TOKEN_ONLY, (f"sandbox: none (bubblewrap cannot make namespaces here: {reason}); "
+                            "Ray token authentication only")
+    return NAMESPACES, ("sandbox: namespaces (bubblewrap: only loopback, own processes, a file view of "
+                        "Python, the grader and the submission) and Ray token authentication")
+
+
+class Sandbox:
+    """`with Sandbox(readable, writable) as box:` then start each process with `box.wrap(command)`;
+    leaving kills everything inside. With `enabled=False`, wrap() returns the command unchanged."""
+
+    def __init__(self, readable: list[Path], writable: list[Path], *, hidden: list[Path] = (),
+                 enabled: bool = True):
+        """writable: the first one is also the processes' home and temp folder."""
+        self.readable = [Path(p) for p in readable]
+        self.writable = [Path(p) for p in writable]
+        self.hidden = [Path(p) for p in hidden]
+        """Folders inside a readable one that must not be seen (the solutions inside an installed grader)."""
+        self.enabled = enabled
+        self.holder: subprocess.Popen | None = None
+        self.holder_pid = 0
+        """The host pid of the sandbox's first process (nsenter's target)."""
+        home = str(self.writable[0]) if self.writable else "/"
+        self.environment = {"HOME": home, "TMPDIR": home} if enabled else {}
+        """For the processes inside: the host's home and temp folders are not in the view."""
+
+    def __enter__(self) -> "Sandbox":
+        if not self.enabled:
+            return self
+        read_info, write_info = os.pipe()
+        try:
+            # The holder says "ready" once it runs: bubblewrap has then finished the mount view
+            # (its info line, with the pid, comes earlier, while the view is still being made).
+            self.holder = subprocess.Popen(
+                ["bwrap", *self._view(), "--info-fd", str(write_info), "--",
+                 "sh", "-c", "echo ready && exec sleep infinity"],
+                pass_fds=(write_info,), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, start_new_session=True)
+            os.close(write_info)
+            write_info = -1
+            with os.fdopen(read_info, "rb") as info:
+                read_info = -1
+                text = info.read()
+            self.holder_pid = int(json.loads(text)["child-pid"])
+            if self.holder.stdout.readline().strip() != b"ready":
+                raise OSError("the sandbox's first process did not start")
+        except (OSError, ValueError, KeyError) as error:
+            message = self.holder.stderr.read().decode(errors="replace") if self.holder and self.holder.stderr else ""
+            self.__exit__()
+            raise SandboxError(f"bubblewrap did not start: {error} {message}".strip()) from error
+        finally:
+            for fd in (read_info, write_info):
+                if fd >= 0:
+                    os.close(fd)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.holder is not None:
+            self.holder.kill()  # the PID namespace's first process: the kernel kills all that is left inside
+            self.holder.wait()
+            for stream in (self.holder.stdout, self.holder.stderr):
+                if stream:
+                    stream.close()
+            self.holder = None
+
+    @property
+    def holder_pids(self) -> frozenset[int]:
+        """bubblewrap's own processes: their command lines name the folders of the view."""
+        return frozenset(pid for pid in (self.holder.pid if self.holder else 0, self.holder_pid) if pid)
+
+    def wrap(self, command: list[str], cwd: Path | None = None) -> list[str]:
+        if not self.enabled:
+            return list(command)
+        enter = ["nsenter", f"--target={self.holder_pid}", "--net", "--pid", "--mount", "--ipc", "--uts",
+                 "--root", f"--wdns={cwd or self.environment['HOME']}"]
+        no_privileges = ["setpriv", "--no-new-privs", "--bounding-set=-all", "--inh-caps=-all", "--"]
+        return [*enter, "--", *no_privileges, *command]
+
+    def _view(self) -> list[str]:
+        args = ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--hostname", "grading",
+                "--die-with-parent", "--cap-drop", "ALL",
+                "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev"]
+        for name in TOP_LEVEL_LINKS:
+            top = Path("/") / name
+            if top.is_symlink():
+                args += ["--symlink", os.readlink(top), str(top)]
+            elif top.is_dir():
+                args += ["--ro-bind", str(top), str(top)]
+        for name in ETC_FILES:
+            if (Path("/etc") / name).exists():
+                args += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+        for path in _python_paths() + self.readable:
+            if path.exists():
+                args += ["--ro-bind", str(path), str(path)]
+        for path in self.writable:
+            args += ["--bind", str(path), str(path)]
+        for path in self.hidden:
+            if path.is_dir():
+                args += ["--tmpfs", str(path)]
+        # The folders bubblewrap made to hold the mount points (/etc, the project's folder) would
+        # otherwise be writable, in memory: read-only, nothing is written anywhere but scratch.
+        return [*args, "--remount-ro", "/"]
+
+
+class SandboxError(RuntimeError):
+    """The sandbox could not be made for this submission."""
+
+
+def _python_paths() -> list[Path]:
+    """The Python installation, its packages, and the grader's own package (only the package:
+    an editable install's project folder also holds the solutions)."""
+    places = {Path(sys.base_prefix), Path(sys.prefix), Path(grader.__file__).resolve().parent}
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        places.add(Path(sysconfig.get_paths()[key]))
+    places |= {Path(p).resolve() for p in (sys.executable, os.path.realpath(sys.executable))}
+    return sorted(p for p in places if not any(p != q and q in p.parents for q in places))

@@ -1,0 +1,91 @@
+"""The sandbox per submission (grader/runtime/sandbox.py), seen from outside while a submission is
+graded: the Ray head's processes live in a network namespace with loopback only, in a PID namespace
+of their own, and the staff log says which protection was in force. What the code inside sees is
+tested by the hostile cases that need the sandbox (tests/hostile/, `Needs: sandbox`). Nothing here
+sends a packet: the namespaces are read from /proc."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from conftest import ray_processes_of_grader
+from grader.course_notebooks import notebook_code, solution_notebook
+from grader.records import Submission
+from grader.runtime import sandbox
+from grader.runtime.isolation import grade_isolated
+
+
+def test_without_bubblewrap_the_grader_falls_back_to_token_auth_and_says_how_to_get_it(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no bwrap, nsenter or setpriv on it
+    monkeypatch.delenv("ACTOR_TREE_SANDBOX", raising=False)
+    mode, sentence = sandbox.protection.__wrapped__()
+    assert mode == sandbox.TOKEN_ONLY
+    assert "bubblewrap" in sentence and "token authentication only" in sentence
+
+
+def test_a_sandbox_that_is_off_changes_no_command():
+    with sandbox.Sandbox([], [], enabled=False) as box:
+        assert box.wrap(["python", "-c", "1"]) == ["python", "-c", "1"]
+        assert box.environment == {}
+
+
+def _network_namespace(pid: int | str) -> str:
+    return os.readlink(f"/proc/{pid}/ns/net")
+
+
+def _interfaces(pid: int) -> list[str]:
+    lines = Path(f"/proc/{pid}/net/dev").read_text().splitlines()[2:]
+    return sorted(line.split(":")[0].strip() for line in lines)
+
+
+def _listening_ports(pid: int) -> set[int]:
+    ports = set()
+    for table in ("tcp", "tcp6"):
+        for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A":  # LISTEN
+                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+@pytest.mark.slow
+@pytest.mark.ray
+def test_while_a_submission_is_graded_ray_listens_only_inside_a_loopback_only_namespace(tmp_path):
+    mode, sentence = sandbox.protection()
+    if mode != sandbox.NAMESPACES:
+        pytest.skip(sentence)
+    path = tmp_path / "reference.py"
+    path.write_text(notebook_code(solution_notebook()))
+    submission = Submission(str(path), "reference", path.name, checks=("supervisor.run_supervisor",))
+    result = {}
+    grading = threading.Thread(target=lambda: result.update(report=grade_isolated(submission, wall_seconds=300)))
+    grading.start()
+    seen: dict[str, tuple] = {}
+    while grading.is_alive() and len(seen) < 2:
+        for line in ray_processes_of_grader():
+            pid = int(line.split(":")[0])
+            try:
+                name = psutil.Process(pid).name()
+                if name in ("gcs_server", "raylet") and name not in seen:
+                    seen[name] = (pid, _network_namespace(pid), _interfaces(pid), _listening_ports(pid),
+                                  os.readlink(f"/proc/{pid}/ns/pid"))
+            except (OSError, psutil.Error):
+                continue  # not up yet, or gone
+        time.sleep(0.2)
+    grading.join()
+    assert set(seen) == {"gcs_server", "raylet"}, seen
+    for name, (_pid, network, interfaces, ports, pids) in seen.items():
+        assert network != _network_namespace("self"), f"{name} runs in the grader's own network namespace"
+        assert interfaces == ["lo"], (name, interfaces)
+        assert ports, f"{name} listens on nothing: the namespace was read from the wrong process"
+        assert pids != os.readlink("/proc/self/ns/pid"), f"{name} sees the machine's processes"
+    report = result["report"]
+    assert report.score == report.max_score, report.to_json()
+    assert "sandbox: namespaces" in report.staff_log
+    assert ray_processes_of_grader() == []
