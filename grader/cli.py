@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import tempfile
@@ -29,6 +30,9 @@ EPILOG = """examples, by mode:
   grade --new-course COURSE                 nbgrader_config.py + source/actor_tree/ in COURSE
   grade --nbgrader actor_tree --jobs 2      from COURSE, after `nbgrader collect actor_tree`:
                                             gradebook, autograded/ and feedback/ (--student ID for one)
+  grade submitted/ --cluster 10.0.0.5:6379 --results results/
+                                            on an existing Ray cluster: one task per submission (also
+                                            with --nbgrader); every node needs the same grader installed
 
 the nbgrader cycle:
   grade --new-course COURSE && cd COURSE
@@ -97,10 +101,17 @@ def parser() -> argparse.ArgumentParser:
     course.add_argument("--nbgrader", metavar="ASSIGNMENT",
                         help="grade the collected submissions of ASSIGNMENT; run from the course folder")
     course.add_argument("--student", metavar="ID", help="with --nbgrader: this student only")
+    cluster = p.add_argument_group("Ray cluster (instructors, a class too big for one machine)")
+    cluster.add_argument("--cluster", metavar="ADDRESS",
+                         help="grade on the Ray cluster whose head is at HOST:PORT (with SUBMISSION... or "
+                              "--nbgrader); each submission is one task, graded there as here; --jobs is ignored")
+    cluster.add_argument("--cluster-cpus", type=int, default=2, metavar="N",
+                         help="CPUs each submission's task asks of the cluster (default 2; its memory is --memory)")
     return p
 
 
 MODES = ("demo", "self_check", "new_course", "nbgrader", "student_kit", "gradescope_autograder")
+CLUSTER_IN_FLIGHT = 1000
 
 
 def main(argv=None) -> int:
@@ -154,6 +165,10 @@ def _check_outputs(args, modes: list[str]) -> None:
             parser().error(f"{option} {path}: its folder does not exist or cannot be written")
     if args.similarity_threshold is not None and not 0 <= args.similarity_threshold <= 1:
         parser().error("--similarity-threshold is a share of the code: between 0 and 1")
+    if args.cluster and (modes not in ([], ["nbgrader"]) or not (args.paths or args.nbgrader)):
+        parser().error("--cluster goes with SUBMISSION... or --nbgrader (a class graded on a Ray cluster)")
+    if args.cluster_cpus < 1:
+        parser().error("--cluster-cpus: at least 1")
 
 
 # Each mode imports what it needs when it runs: `grade --help` and usage errors must not pay for
@@ -161,7 +176,47 @@ def _check_outputs(args, modes: list[str]) -> None:
 
 def _announce(args) -> None:
     """The run's header on stderr: how many at once, and which protection each submission gets."""
-    print(f"grading with {args.jobs_shown}; {protection()[1]}", file=sys.stderr)
+    if args.cluster:
+        print(f"grading on the Ray cluster at {args.cluster}, {args.cluster_cpus} CPUs a submission",
+              file=sys.stderr)
+    else:
+        print(f"grading with {args.jobs_shown}; {protection()[1]}", file=sys.stderr)
+
+
+def _runner(args) -> tuple:
+    """(run_one, jobs): here, or on the cluster given by --cluster (joined and checked node by
+    node first, so that a wrong address or a node without the grader stops the run at once)."""
+    if not args.cluster:
+        return None, args.jobs
+    from grader import on_cluster
+
+    try:
+        on_cluster.connect(args.cluster)
+        for line in on_cluster.check_nodes():
+            print(line, file=sys.stderr)
+    except on_cluster.ClusterError as error:
+        print(f"grade: {error}", file=sys.stderr)
+        raise SystemExit(2) from error
+    # Ray places the tasks by the resources they ask for: as many in flight as there are submissions.
+    return on_cluster.remote_grader(args.cluster_cpus, _limits(args)), CLUSTER_IN_FLIGHT
+
+
+@contextlib.contextmanager
+def _cluster_output(args):
+    """On a cluster, Ray's driver prints the cluster's events (a node lost, say) on stdout, where
+    the JSON report goes: while grading, they go to stderr, and the driver leaves the cluster
+    before any report is printed."""
+    if not args.cluster:
+        yield
+        return
+    import ray
+
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        with contextlib.redirect_stdout(sys.stderr):
+            ray.shutdown()
 
 
 def _grade_paths(args, paths: list[str]) -> int:
@@ -172,9 +227,11 @@ def _grade_paths(args, paths: list[str]) -> int:
     _check_only(args)
     roster = _roster(args) if args.lms else ""
     _announce(args)
+    run_one, jobs = _runner(args)
     try:
-        reports = grade(paths, jobs=args.jobs, wall_seconds=args.timeout, results_dir=args.results,
-                        only=args.only, progress=Progress(), limits=_limits(args))
+        with _cluster_output(args):
+            reports = grade(paths, jobs=jobs, wall_seconds=args.timeout, results_dir=args.results,
+                            only=args.only, progress=Progress(), limits=_limits(args), run_one=run_one)
     except UsageError as error:
         parser().error(str(error))
     single = len(args.paths) == 1 and not args.demo and is_single_submission(args.paths[0])
@@ -358,9 +415,12 @@ def _nbgrader(args) -> int:
 
     _check_only(args)
     _announce(args)
+    run_one, jobs = _runner(args)
     try:
-        reports = grade_course(Path.cwd(), args.nbgrader, student=args.student, jobs=args.jobs,
-                               wall_seconds=args.timeout, only=args.only, progress=Progress(), limits=_limits(args))
+        with _cluster_output(args):
+            reports = grade_course(Path.cwd(), args.nbgrader, student=args.student, jobs=jobs,
+                                   wall_seconds=args.timeout, only=args.only, progress=Progress(),
+                                   limits=_limits(args), run_one=run_one)
     except CourseError as error:
         parser().error(str(error))
     print(terminal.render_summary(reports))

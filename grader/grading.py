@@ -24,20 +24,23 @@ from grader.runtime.limits import DEFAULT_LIMITS, Limits
 
 
 def grade(paths, *, jobs: int = 1, wall_seconds: float = 900.0, results_dir=None, only=(),
-          progress=None, limits: Limits = DEFAULT_LIMITS) -> list[Report]:
+          progress=None, limits: Limits = DEFAULT_LIMITS, run_one=None) -> list[Report]:
     """Grade every submission found under `paths`; reports come back in discovery order.
 
     results_dir: if given, each report is saved there as it is finished, and a rerun reuses the
     reports of unchanged submissions: a run that died halfway finishes the rest.
     progress: called as progress(done, total, report) after each submission.
+    run_one: grades one submission (default: here, grader.runtime.isolation.grade_isolated; on a
+    Ray cluster: grader.on_cluster.remote_grader).
     """
     return grade_submissions(discover(paths), jobs=jobs, wall_seconds=wall_seconds, results_dir=results_dir,
-                             only=only, progress=progress, limits=limits)
+                             only=only, progress=progress, limits=limits, run_one=run_one)
 
 
 def grade_submissions(submissions: list[Submission], *, jobs: int = 1, wall_seconds: float = 900.0,
                       results_dir=None, only=(), progress=None,
-                      limits: Limits = DEFAULT_LIMITS, off_limits=(), on_partial=None) -> list[Report]:
+                      limits: Limits = DEFAULT_LIMITS, off_limits=(), on_partial=None,
+                      run_one=None) -> list[Report]:
     """`grade()` for submissions already found (see grader.discovery). off_limits: more paths
     the code being graded may not touch (beside the solutions, other students and the saved reports).
     on_partial(submission, runs): the grading processes of a submission so far, as they go."""
@@ -57,7 +60,8 @@ def grade_submissions(submissions: list[Submission], *, jobs: int = 1, wall_seco
         if report is None:
             guard = for_submission(submission, submissions, results_dir=reports_dir, extra_deny=off_limits)
             partial = (lambda runs, submission=submission: on_partial(submission, runs)) if on_partial else None
-            report = _grade_safely(submission, wall_seconds, selected, limits, guard, partial)
+            report = _grade_safely(run_one or grade_isolated, submission, wall_seconds, selected, limits, guard,
+                                   partial)
             if reports_dir:
                 _save(reports_dir, submission, cache_key, report)
         done += 1
@@ -69,9 +73,10 @@ def grade_submissions(submissions: list[Submission], *, jobs: int = 1, wall_seco
         return list(pool.map(one, submissions))
 
 
-def _grade_safely(submission: Submission, wall_seconds: float, only, limits: Limits, guard, on_partial) -> Report:
+def _grade_safely(run_one, submission: Submission, wall_seconds: float, only, limits: Limits, guard,
+                  on_partial) -> Report:
     try:
-        return grade_isolated(submission, wall_seconds=wall_seconds, only=only, limits=limits, guard=guard,
+        return run_one(submission, wall_seconds=wall_seconds, only=only, limits=limits, guard=guard,
                               on_partial=on_partial)
     except Exception:  # a grader bug must cost this student a clear result, not the batch
         staff = traceback.format_exc()

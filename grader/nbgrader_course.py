@@ -110,7 +110,8 @@ def new_course(root: Path, *, exchange: Path | None = None, course_id: str = "ac
 # -- grade --nbgrader ------------------------------------------------------------------------------
 
 def grade_course(root: Path, assignment: str, *, student: str | None = None, jobs: int = 1,
-                 wall_seconds: float = 900.0, only=(), progress=None, problems=None, limits=None) -> list[Report]:
+                 wall_seconds: float = 900.0, only=(), progress=None, problems=None, limits=None,
+                 run_one=None) -> list[Report]:
     """Grade every collected submission of `assignment` (or one student's) and record each in the
     gradebook and autograded/ as it finishes; then write feedback/ with nbgrader generate_feedback.
     Reports already saved under grade_results/ for unchanged submissions are reused.
@@ -151,7 +152,7 @@ def grade_course(root: Path, assignment: str, *, student: str | None = None, job
     off_limits = [root / name for name in ("submitted", "autograded", "feedback", "source", "gradebook.db")]
     results = root / RESULTS_FOLDER / assignment
     reports = grade_submissions(submissions, jobs=jobs, wall_seconds=wall_seconds, results_dir=results,
-                                only=only, progress=on_graded, off_limits=off_limits, **extra)
+                                only=only, progress=on_graded, off_limits=off_limits, run_one=run_one, **extra)
     for name, message in generate_feedback(root, assignment, student).items():
         unrecorded.setdefault(name, []).append(message)
         tell(name, _NOT_RECORDED + message)

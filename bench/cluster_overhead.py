@@ -1,0 +1,86 @@
+"""Benchmark: what grading through `grade --cluster` costs a submission, against a local run.
+
+    python bench/cluster_overhead.py        # 3 copies of the reference, each way
+
+A one-node Ray cluster (2 CPUs, so one submission at a time, like `--jobs 1` here) is started on
+this machine, in a network namespace with only loopback (Ray would otherwise advertise the
+machine's network address), and stopped by pid. The same class is graded by `grade CLASS
+--jobs 1` and by `grade CLASS --cluster ADDRESS`; both times are printed per submission, beside a
+yardstick (a bare Ray start and stop, as in bench/grade_speed.py) from the same run. Needs root
+and bubblewrap for the namespace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+from grader.course_notebooks import notebook_code, solution_notebook
+from grader.runtime.cluster import free_port
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from grade_speed import yardstick  # noqa: E402  (a sibling script, not a package)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-n", type=int, default=3, help="copies of the reference in the class")
+    args = parser.parse_args()
+    if shutil.which("bwrap") is None:
+        sys.exit("needs bubblewrap: the test cluster is kept on loopback in a network namespace")
+    folder = Path(tempfile.mkdtemp(prefix="bench-cluster-", dir="/tmp"))
+    holder = subprocess.Popen(["bwrap", "--bind", "/", "/", "--dev-bind", "/dev", "/dev", "--unshare-net",
+                               "--die-with-parent", "--", "sh", "-c", "echo ready && exec sleep infinity"],
+                              stdout=subprocess.PIPE)
+    head = None
+    try:
+        holder.stdout.readline()
+        inside = next(c.pid for c in psutil.Process(holder.pid).children(recursive=True) if c.name() == "sleep")
+        enter = ["nsenter", f"--net=/proc/{inside}/ns/net", "--"]
+        env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
+        env.pop("RAY_ADDRESS", None)
+        for i in range(args.n):
+            (folder / "class" / f"student-{i}").mkdir(parents=True)
+            (folder / "class" / f"student-{i}" / "actor_tree.py").write_text(notebook_code(solution_notebook()))
+        before = yardstick()
+        started = time.monotonic()
+        subprocess.run(["grade", str(folder / "class"), "--jobs", "1", "--json"], env=env, check=True,
+                       capture_output=True)
+        local = (time.monotonic() - started) / args.n
+        port = free_port()
+        head = subprocess.Popen([*enter, sys.executable, "-m", "ray.scripts.scripts", "start", "--head", "--block",
+                                 f"--port={port}", "--num-cpus=2", "--include-dashboard=false",
+                                 "--disable-usage-stats", f"--temp-dir={folder / 'ray'}"],
+                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        time.sleep(8)  # the head's start, not counted
+        started = time.monotonic()
+        subprocess.run([*enter, "grade", str(folder / "class"), "--cluster", f"127.0.0.1:{port}", "--json"],
+                       env=env, check=True, capture_output=True)
+        remote = (time.monotonic() - started) / args.n
+        after = yardstick()
+    finally:
+        if head is not None:
+            for proc in psutil.Process(head.pid).children(recursive=True) + [psutil.Process(head.pid)]:
+                proc.kill()
+        holder.kill()
+        shutil.rmtree(folder, ignore_errors=True)
+    stick = (before + after) / 2
+    print(f"yardstick (bare Ray start+stop): {before:.1f} s before, {after:.1f} s after")
+    print(f"a class of {args.n}, one at a time, here:          {local:.1f} s a submission = {local / stick:.2f} "
+          "yardsticks")
+    print(f"the same on a one-node cluster (2 CPUs a task): {remote:.1f} s a submission = {remote / stick:.2f} "
+          f"yardsticks (joining and checking the node included)")
+    print(f"the cluster's overhead: {remote - local:+.1f} s a submission")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,200 @@
+"""`grade --cluster`: a class graded on a real multi-node Ray cluster made here (a head that runs
+nothing and two nodes of 2 CPUs, each a `ray start` of its own, all on loopback, with Ray's token
+authentication like a real cluster's), one node removed without grace once the first report is
+saved. Every submission still gets exactly one report with its expected verdict, and nothing of
+the grading is left running. Also: a wrong address fails within seconds, clearly."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from conftest import ray_processes_of_grader
+from grader.demo import MISTAKES, build_class, expected_failures
+from grader.runtime.cluster import free_port
+from grader.runtime.leftovers import sweep
+from grader.runtime.owned import processes_naming
+
+pytestmark = [pytest.mark.slow, pytest.mark.ray]
+MISTAKES_GRADED = ("blocking_work", "sequential_experiments")
+
+
+class LoopbackOnly:
+    """A network namespace with only loopback, for the test cluster and the `grade` that uses it:
+    Ray swaps 127.0.0.1 for the machine's network address, and a test sends traffic to loopback
+    only. One holder process keeps it; `enter(command)` runs a command inside it."""
+
+    def __enter__(self):
+        if shutil.which("bwrap") is None:
+            pytest.skip("needs bubblewrap (a network namespace keeps the test cluster on loopback)")
+        self.holder = subprocess.Popen(["bwrap", "--bind", "/", "/", "--dev-bind", "/dev", "/dev", "--unshare-net",
+                                        "--die-with-parent", "--", "sh", "-c", "echo ready && exec sleep infinity"],
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if self.holder.stdout.readline().strip() != b"ready":
+            pytest.skip(f"no network namespace here: {self.holder.stderr.read().decode(errors='replace')[-300:]}")
+        self.inside = next(c.pid for c in psutil.Process(self.holder.pid).children(recursive=True)
+                           if _name(c) == "sleep")
+        return self
+
+    def enter(self, command: list[str]) -> list[str]:
+        return ["nsenter", f"--net=/proc/{self.inside}/ns/net", "--", *command]
+
+    def __exit__(self, *exc):
+        self.holder.kill()
+        self.holder.wait()
+
+
+class OuterCluster:
+    """`ray start` processes of a test cluster, stopped by pid (never `ray stop`)."""
+
+    def __init__(self, folder: Path, network: LoopbackOnly):
+        self.folder = folder
+        self.network = network
+        self.port = free_port()
+        self.address = f"127.0.0.1:{self.port}"
+        self.env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32),
+                    "RAY_USAGE_STATS_ENABLED": "0"}
+        self.env.pop("RAY_ADDRESS", None)
+        self.processes: dict[str, subprocess.Popen] = {}
+
+    def start(self, name: str, *args: str) -> None:
+        log = open(self.folder / f"{name}.log", "wb")
+        command = [sys.executable, "-m", "ray.scripts.scripts", "start", "--block", "--disable-usage-stats",
+                   "--node-ip-address=127.0.0.1", "--include-log-monitor=false", *args]
+        self.processes[name] = subprocess.Popen(self.network.enter(command), stdout=log, stderr=subprocess.STDOUT,
+                                                env=self.env, start_new_session=True, stdin=subprocess.DEVNULL)
+        log.close()
+
+    def node_count(self) -> int:
+        """Alive nodes, asked of the GCS by a short-lived driver."""
+        code = ("import ray, logging; ray.init(address=%r, logging_level=logging.ERROR); "
+                "print(sum(1 for n in ray.nodes() if n['Alive']))" % self.address)
+        done = subprocess.run(self.network.enter([sys.executable, "-c", code]), env=self.env, capture_output=True,
+                              text=True, timeout=120)
+        return int(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 else 0
+
+    def kill(self, name: str) -> None:
+        """The node's `ray start`, its raylet and the raylet's agents, SIGKILLed: a node lost, no
+        grace. Its workers, and the grading runtimes they started, are left to die of that, as on
+        a machine that is gone (killing them here would be the test doing the cleaning)."""
+        top = psutil.Process(self.processes[name].pid)
+        raylets = [p for p in top.children() if _name(p) == "raylet"]
+        agents = [p for r in raylets for p in r.children() if "Agent" in _name(p)]
+        for proc in [top, *raylets, *agents]:
+            proc.kill()
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            try:
+                for proc in psutil.Process(process.pid).children(recursive=True):
+                    proc.kill()
+            except psutil.Error:
+                pass
+            process.kill()
+            process.wait(10)
+
+
+def _name(proc: psutil.Process) -> str:
+    try:
+        return proc.name()
+    except psutil.Error:
+        return ""
+
+
+@pytest.fixture
+def network():
+    with LoopbackOnly() as only_loopback:
+        yield only_loopback
+
+
+@pytest.fixture
+def cluster(tmp_path, network):
+    outer = OuterCluster(tmp_path, network)
+    # Short temp dirs of its own per node: Ray's socket paths must stay under 108 bytes.
+    temp = Path(tempfile.mkdtemp(prefix="outer-", dir="/tmp"))
+    try:
+        outer.start("head", "--head", f"--port={outer.port}", "--num-cpus=0", "--include-dashboard=false",
+                    f"--temp-dir={temp / 'head'}")
+        for node in ("node-a", "node-b"):
+            outer.start(node, f"--address={outer.address}", "--num-cpus=2", f"--temp-dir={temp / node}")
+        deadline = time.monotonic() + 120
+        while outer.node_count() < 3:
+            assert time.monotonic() < deadline, (tmp_path / "node-a.log").read_text()[-2000:]
+            time.sleep(1)
+        yield outer
+    finally:
+        outer.stop()
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def _grading_node(cluster: OuterCluster) -> str | None:
+    """A node whose workers are grading a submission right now (a grade-<pid>- process under it)."""
+    for name in ("node-a", "node-b"):
+        try:
+            below = psutil.Process(cluster.processes[name].pid).children(recursive=True)
+        except psutil.Error:
+            continue
+        if any("/grade-" in " ".join(p.cmdline()) for p in below if _name(p) == "raylet" or "ray" in _name(p)):
+            return name
+    return None
+
+
+def test_a_class_on_a_cluster_survives_a_lost_node_with_one_report_each(cluster, tmp_path):
+    mistakes = [MISTAKES / f"{name}.py" for name in MISTAKES_GRADED]
+    klass = build_class(tmp_path / "class", mistakes=mistakes)
+    expected = {"reference": set(), "untouched-stub": None}
+    expected |= {m.stem.replace("_", "-"): expected_failures(m.read_text()) for m in mistakes}
+    results = tmp_path / "results"
+    command = ["grade", str(klass), "--cluster", cluster.address, "--results", str(results), "--json"]
+    grading = subprocess.Popen(cluster.network.enter(command), env=cluster.env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    lost = None
+    deadline = time.monotonic() + 600
+    while grading.poll() is None and lost is None:
+        assert time.monotonic() < deadline, "the class was not graded within 10 minutes"
+        if results.is_dir() and any(results.glob("*.json")):
+            lost = _grading_node(cluster)
+            if lost:
+                cluster.kill(lost)
+        time.sleep(0.5)
+    out, err = grading.communicate(timeout=900)
+    assert grading.returncode == 0, err[-3000:]
+    assert lost, f"no node was grading when the first report was saved: nothing was lost\n{err[-2000:]}"
+    reports = json.loads(out)["submissions"]
+    assert sorted(r["student"] for r in reports) == sorted(expected), [r["student"] for r in reports]
+    for report in reports:
+        failed = {c["id"] for c in report["checks"] if c["status"] != "passed"}
+        if expected[report["student"]] is None:
+            assert report["score"] == 0, report
+        else:
+            assert failed == expected[report["student"]], (report["student"], failed, report["checks"][0]["feedback"],
+                                                           report.get("flags"))
+    assert sorted(p.stem for p in results.glob("*.json")) == sorted(expected)
+    assert "node 127.0.0.1" in err and "sandbox" in err, err[-2000:]  # each node checked, its protection said
+    # What the lost node's grading left: nothing running (the sandbox dies with its parent); any
+    # folder or control group is removed by the next grading run there (the sweep every task runs).
+    deadline = time.monotonic() + 30
+    while ray_processes_of_grader() and time.monotonic() < deadline:
+        time.sleep(1)
+    left = [p.info["cmdline"] for p in processes_naming("/grade-") if "bwrap" not in " ".join(p.info["cmdline"])]
+    sweep()
+    assert ray_processes_of_grader() == [], left
+
+
+def test_a_wrong_address_fails_within_seconds_saying_what_to_do(tmp_path):
+    started = time.monotonic()
+    done = subprocess.run(["grade", str(tmp_path), "--cluster", f"127.0.0.1:{free_port()}"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2
+    assert "no Ray head answers there" in done.stderr and "ray start --head" in done.stderr, done.stderr
+    assert time.monotonic() - started < 15
