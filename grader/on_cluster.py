@@ -20,6 +20,8 @@ import os
 import platform
 import shutil
 import socket
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -65,11 +67,23 @@ def connect(address: str) -> None:
 
 
 def node_facts() -> dict:
-    """What a node has for grading (run on each node at the start of a run)."""
-    from grader.runtime.sandbox import protection
+    """What a node has for grading (run on each node at the start of a run). The grading there
+    starts processes of the node's own Python, in the node's sandbox, which see neither this
+    driver's sys.path (as Ray's workers do) nor folders outside the sandbox's view: so such a
+    process is asked whether it can import the grader and Ray."""
+    from grader.runtime.cluster import grading_environment
+    from grader.runtime.sandbox import NAMESPACES, Sandbox, protection
 
-    return {"python": platform.python_version(), "ray": ray.__version__, "grader": __version__,
-            "protection": protection()[1], "host": socket.gethostname()}
+    mode, protected = protection()
+    with tempfile.TemporaryDirectory(prefix=owned_name()) as home, \
+            Sandbox([], [Path(home)], enabled=mode == NAMESPACES) as box:
+        command = box.wrap([sys.executable, "-c", "import grader, ray; print(grader.__version__)"])
+        asked = subprocess.run(command, capture_output=True, text=True, timeout=NODE_CHECK_SECONDS,
+                               env={**grading_environment(), **box.environment})
+    missing = "" if asked.returncode == 0 else _first_line(RuntimeError(asked.stderr or asked.stdout))
+    return {"python": platform.python_version(), "ray": ray.__version__,
+            "grader": asked.stdout.strip() if not missing else "", "missing": missing,
+            "executable": sys.executable, "protection": protected}
 
 
 def check_nodes() -> list[str]:
@@ -89,6 +103,11 @@ def check_nodes() -> list[str]:
             problems.append(f"{where}: cannot run the grader ({_first_line(error)}); install the same grader "
                             f"there (pip install actor-tree-grader=={__version__}, Python {here['python']}, "
                             f"Ray {here['ray']}).")
+            continue
+        if found["missing"]:
+            problems.append(f"{where}: its Python ({found['executable']}) cannot run the grader "
+                            f"({found['missing']}); install the same grader there (pip install "
+                            f"actor-tree-grader=={__version__}).")
             continue
         other = [f"{key} {found[key]} (here {value})" for key, value in here.items()
                  if _same_release(key, found[key]) != _same_release(key, value)]

@@ -67,9 +67,9 @@ class OuterCluster:
         self.env.pop("RAY_ADDRESS", None)
         self.processes: dict[str, subprocess.Popen] = {}
 
-    def start(self, name: str, *args: str) -> None:
+    def start(self, name: str, *args: str, python: str = sys.executable) -> None:
         log = open(self.folder / f"{name}.log", "wb")
-        command = [sys.executable, "-m", "ray.scripts.scripts", "start", "--block", "--disable-usage-stats",
+        command = [python, "-m", "ray.scripts.scripts", "start", "--block", "--disable-usage-stats",
                    "--node-ip-address=127.0.0.1", "--include-log-monitor=false", *args]
         self.processes[name] = subprocess.Popen(self.network.enter(command), stdout=log, stderr=subprocess.STDOUT,
                                                 env=self.env, start_new_session=True, stdin=subprocess.DEVNULL)
@@ -189,6 +189,40 @@ def test_a_class_on_a_cluster_survives_a_lost_node_with_one_report_each(cluster,
     left = [p.info["cmdline"] for p in processes_naming("/grade-") if "bwrap" not in " ".join(p.info["cmdline"])]
     sweep()
     assert ray_processes_of_grader() == [], left
+
+
+def test_a_node_without_the_grader_is_named_before_anything_is_graded(tmp_path, network):
+    outer = OuterCluster(tmp_path, network)
+    temp = Path(tempfile.mkdtemp(prefix="outer-", dir="/tmp"))
+    # The node runs a Python environment with Ray (the same packages, through a .pth) but without
+    # the grader: like a node where nobody installed it.
+    bare = tmp_path / "bare-venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+    packages = next(Path(p) for p in sys.path if p.endswith("site-packages") and Path(p, "ray").is_dir())
+    bare_packages = next(bare.glob("lib/python*/site-packages"))
+    (bare_packages / "ray-only.pth").write_text(f"{packages}\n")
+    try:
+        outer.start("head", "--head", f"--port={outer.port}", "--num-cpus=0", "--include-dashboard=false",
+                    f"--temp-dir={temp / 'head'}")
+        outer.start("bad-node", f"--address={outer.address}", "--num-cpus=2", f"--temp-dir={temp / 'bad'}",
+                    python=str(bare / "bin" / "python"))
+        deadline = time.monotonic() + 120
+        while outer.node_count() < 2:
+            assert time.monotonic() < deadline, (tmp_path / "bad-node.log").read_text()[-2000:]
+            time.sleep(1)
+        klass = build_class(tmp_path / "class", mistakes=[])
+        done = subprocess.run(network.enter(["grade", str(klass), "--cluster", outer.address, "--results",
+                                             str(tmp_path / "results")]),
+                              env=outer.env, capture_output=True, text=True, timeout=300)
+    finally:
+        outer.stop()
+        shutil.rmtree(temp, ignore_errors=True)
+    saved = [json.loads(p.read_text()).get("staff_log", "")[-1500:] for p in (tmp_path / "results").glob("*.json")]
+    assert done.returncode == 2, (done.stderr[-2000:], saved)
+    assert "some nodes cannot grade" in done.stderr and "cannot run the grader" in done.stderr, done.stderr[-2000:]
+    assert str(bare) in done.stderr and "No module named 'grader'" in done.stderr, done.stderr[-2000:]
+    assert "install the same grader there" in done.stderr
+    assert not (tmp_path / "results").exists() or not any((tmp_path / "results").glob("*.json"))
 
 
 def test_a_wrong_address_fails_within_seconds_saying_what_to_do(tmp_path):
