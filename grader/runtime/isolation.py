@@ -74,15 +74,20 @@ def grade_isolated(submission: Submission, *, wall_seconds: float = 900.0, only:
         guard_file, guard_log = (guard or OffLimits()).write(workdir, journals)
         mode, protection_note = protection()
         with ControlGroup(limits) as group, _sandbox(submission, workdir, guard_file, guard_log, mode) as box:
-            guarded = {"GRADER_GUARD": str(guard_file)}  # every process of the run: see runtime/off_limits.py
+            # For every process of the run: the guard (see runtime/off_limits.py), the sandbox's home.
+            guarded = {"GRADER_GUARD": str(guard_file), **box.environment}
+            head = RayHead(workdir, preexec_fn=group.enter, extra_env=guarded, wrap=box.wrap,
+                           not_mine=box.holder_pids)
+            # The first grading process imports Ray, pytest and the checks while the head starts.
+            first = _launch(submission, head, workdir, only, 1, group, guarded, box, address_later=True)
             try:
                 phase = time.monotonic()
-                with RayHead(workdir, preexec_fn=group.enter, extra_env={**guarded, **box.environment},
-                             wrap=box.wrap, not_mine=box.holder_pids) as head:
+                with head:
+                    send_address(first, head.address)
                     timing = f"ray head up in {time.monotonic() - phase:.1f} s"
                     phase = time.monotonic()
                     runs, staff = _grade_until_done(submission, head, workdir, wall_seconds, specs, only, group,
-                                                    {**guarded, **box.environment}, box, on_partial)
+                                                    guarded, box, on_partial, first)
                     timing += f", grading process in {time.monotonic() - phase:.1f} s"
                     phase = time.monotonic()
                 timing += f", stopped in {time.monotonic() - phase:.1f} s"
@@ -90,6 +95,8 @@ def grade_isolated(submission: Submission, *, wall_seconds: float = 900.0, only:
                 observed = Observed(grader_failure="the grader could not start Ray for this submission",
                                     staff=str(error))
                 return build_report(submission, specs, observed, seconds=time.monotonic() - started)
+            finally:
+                _kill_group(first)
             usage = group.usage()
             staff += (f"\npeak use of the whole submission: {usage.peak_memory_mb:.0f} MB of {limits.memory_mb} MB, "
                       f"{usage.peak_tasks} of {limits.tasks} processes and threads\n{timing}\n{protection_note}")
@@ -131,7 +138,7 @@ def _scratch(workdir: Path, attempt: int) -> Path:
 
 def _grade_until_done(submission: Submission, head: RayHead, workdir: Path, wall_seconds: float, specs,
                       only: tuple[str, ...], group: ControlGroup, guarded: dict, box: Sandbox,
-                      on_partial=None) -> tuple[list[ProcessRun], str]:
+                      on_partial=None, first: subprocess.Popen | None = None) -> tuple[list[ProcessRun], str]:
     """Run the grading process; if the submission kills it (os._exit, a crash), start it again for
     the checks not yet graded, so that a crash costs the check it happened in, not the ones after
     (grader.verdict fails that one with the reason). All runs share one wall-clock budget."""
@@ -147,7 +154,7 @@ def _grade_until_done(submission: Submission, head: RayHead, workdir: Path, wall
         partial = (lambda run, done=tuple(runs): on_partial((*done, run))) if on_partial else None
         run, staff = _run_grading_process(submission, head, workdir, remaining,
                                           pending if attempt > 1 or only else (), attempt, group, guarded, box,
-                                          partial)
+                                          partial, launched=first if attempt == 1 else None)
         runs.append(run)
         staff_parts.append(staff)
         made = progress(run)
@@ -160,25 +167,42 @@ def _grade_until_done(submission: Submission, head: RayHead, workdir: Path, wall
     return runs, "\n".join(staff_parts)
 
 
-def _run_grading_process(submission: Submission, head: RayHead, workdir: Path, wall_seconds: float,
-                         only: tuple[str, ...], attempt: int, group: ControlGroup,
-                         guarded: dict, box: Sandbox, on_partial=None) -> tuple[ProcessRun, str]:
+def _launch(submission: Submission, head: RayHead, workdir: Path, only: tuple[str, ...], attempt: int,
+            group: ControlGroup, guarded: dict, box: Sandbox, *, address_later: bool = False) -> subprocess.Popen:
+    """Start a grading process. address_later: it imports and prepares while the Ray head is still
+    starting, then waits for the head's address on its stdin (see send_address)."""
     journal = workdir / f"journal-{attempt}.jsonl"
     scratch = _scratch(workdir, attempt)
     scratch.mkdir(exist_ok=True)
     env = {**grading_environment(), **head.auth_env, **guarded, "ACTOR_TREE_GRADING": "1", "PYTHONUNBUFFERED": "1"}
     # The journal is handed over open: its path is off limits to the code being graded.
     journal_fd = os.open(journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    command = [sys.executable, "-m", "grader.session", "--address", head.address, "--journal-fd", str(journal_fd),
-               "--scratch", str(scratch), str(Path(submission.path).resolve())]
+    command = [sys.executable, "-m", "grader.session", "--address", "-" if address_later else head.address,
+               "--journal-fd", str(journal_fd), "--scratch", str(scratch), str(Path(submission.path).resolve())]
     for check_id in only:
         command[-1:-1] = ["--only", check_id]
     try:
-        process = subprocess.Popen(box.wrap(command, cwd=scratch), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, env=env, cwd=scratch, start_new_session=True,
-                                   preexec_fn=group.enter, pass_fds=(journal_fd,))
+        return subprocess.Popen(box.wrap(command, cwd=scratch), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                stdin=subprocess.PIPE if address_later else subprocess.DEVNULL, env=env, cwd=scratch,
+                                start_new_session=True, preexec_fn=group.enter, pass_fds=(journal_fd,))
     finally:
         os.close(journal_fd)
+
+
+def send_address(process: subprocess.Popen, address: str) -> None:
+    try:
+        process.stdin.write(f"{address}\n".encode())
+        process.stdin.close()
+    except OSError:  # it ended already: its journal and return code will say why
+        pass
+
+
+def _run_grading_process(submission: Submission, head: RayHead, workdir: Path, wall_seconds: float,
+                         only: tuple[str, ...], attempt: int, group: ControlGroup,
+                         guarded: dict, box: Sandbox, on_partial=None,
+                         launched: subprocess.Popen | None = None) -> tuple[ProcessRun, str]:
+    journal = workdir / f"journal-{attempt}.jsonl"
+    process = launched or _launch(submission, head, workdir, only, attempt, group, guarded, box)
     output = BoundedOutput(process.stdout)
     watch = LimitWatch(group, journal)
     timed_out, ray_stopped, seen = False, [], ()

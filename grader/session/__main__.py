@@ -19,7 +19,9 @@ from grader.session.journal import Journal
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m grader.session")
-    parser.add_argument("--address", required=True)
+    parser.add_argument("--address", required=True,
+                        help="the Ray head's address, or - to read it from stdin once everything is imported "
+                             "(the parent starts this process while the head is still starting)")
     parser.add_argument("--journal-fd", required=True, type=int, help="an open file descriptor to append to")
     parser.add_argument("--scratch", required=True, type=Path)
     parser.add_argument("--only", action="append", default=[], help="run only these check ids")
@@ -52,11 +54,14 @@ def grade_here(args, journal) -> None:
     from grader.session.ray_calls import keep_grader_runtime
     from grader.session.shape import inspect_shape
 
-    ray.init(address=args.address, logging_level=logging.ERROR, log_to_driver=False)
+    all_specs()  # imports every check module before the student's code can touch them
+    address = sys.stdin.readline().strip() if args.address == "-" else args.address
+    if not address:
+        raise SystemExit("no Ray head address was given (the head did not start)")
+    ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False)
     notes: dict[str, None] = {}
     keep_grader_runtime(notes)
     os.chdir(args.scratch)
-    all_specs()  # imports every check module before the student's code can touch them
     snapshot = Snapshot()
 
     loaded = load(args.submission)
