@@ -75,7 +75,6 @@ def main() -> None:
         after = yardstick()
     finally:
         shutil.rmtree(base, ignore_errors=True)
-    stick = (before + after) / 2
     print(f"yardstick (bare Ray start+stop): {before:.1f} s before, {after:.1f} s after")
     print(f"{args.n} collected notebooks, grade --nbgrader (defaults): {ours:.1f} s = {ours / args.n:.1f} s each "
           "(gradebook, autograded/ and feedback/ included)")
