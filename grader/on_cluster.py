@@ -38,7 +38,6 @@ CONNECT_SECONDS = 5.0
 NODE_CHECK_SECONDS = 120.0
 RETRIES = 3
 """Times a submission's task is run again after its node was lost."""
-DEFAULT_CPUS = 2
 
 
 class ClusterError(RuntimeError):
@@ -95,19 +94,18 @@ def check_nodes() -> list[str]:
     asked = {n["NodeID"]: facts.options(scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False),
                                         max_retries=0).remote() for n in nodes}
     lines, problems = [], []
+    install = f"install the same grader there (pip install actor-tree-grader=={__version__}"
     for node in nodes:
         where = f"node {node.get('NodeManagerAddress', '?')} ({node['NodeID'][:8]})"
         try:
             found = ray.get(asked[node["NodeID"]], timeout=NODE_CHECK_SECONDS)
         except Exception as error:  # typically ModuleNotFoundError: the grader is not installed there
-            problems.append(f"{where}: cannot run the grader ({_first_line(error)}); install the same grader "
-                            f"there (pip install actor-tree-grader=={__version__}, Python {here['python']}, "
-                            f"Ray {here['ray']}).")
+            problems.append(f"{where}: cannot run the grader ({_first_line(error)}); {install}, Python "
+                            f"{here['python']}, Ray {here['ray']}).")
             continue
         if found["missing"]:
             problems.append(f"{where}: its Python ({found['executable']}) cannot run the grader "
-                            f"({found['missing']}); install the same grader there (pip install "
-                            f"actor-tree-grader=={__version__}).")
+                            f"({found['missing']}); {install}).")
             continue
         other = [f"{key} {found[key]} (here {value})" for key, value in here.items()
                  if _same_release(key, found[key]) != _same_release(key, value)]

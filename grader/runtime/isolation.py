@@ -31,6 +31,8 @@ from grader.verdict import LimitHit, Observed, ProcessRun, build_report, progres
 
 OUTPUT_KEEP_BYTES = 16 * 1024
 MAX_RESTARTS = 3
+ATTEMPTS = range(1, MAX_RESTARTS + 2)
+"""The first grading process and its restarts: each has its own journal and scratch folder."""
 WATCH_SECONDS = 0.25
 """How often the parent looks at the grading process and at its Ray runtime's core processes."""
 
@@ -70,7 +72,7 @@ def grade_isolated(submission: Submission, *, wall_seconds: float = 900.0, only:
         return build_report(submission, specs, Observed(), problem=submission.problem)
     workdir = Path(tempfile.mkdtemp(prefix=owned_name()))
     try:
-        journals = [workdir / f"journal-{attempt}.jsonl" for attempt in range(1, MAX_RESTARTS + 2)]
+        journals = [_journal(workdir, attempt) for attempt in ATTEMPTS]
         guard_file, guard_log = (guard or OffLimits()).write(workdir, journals)
         mode, protection_note = protection()
         with ControlGroup(limits) as group, _sandbox(submission, workdir, guard_file, guard_log, mode) as box:
@@ -83,7 +85,7 @@ def grade_isolated(submission: Submission, *, wall_seconds: float = 900.0, only:
             try:
                 phase = time.monotonic()
                 with head:
-                    send_address(first, head.address)
+                    _send_address(first, head.address)
                     timing = f"ray head up in {time.monotonic() - phase:.1f} s"
                     phase = time.monotonic()
                     runs, staff = _grade_until_done(submission, head, workdir, wall_seconds, specs, only, group,
@@ -116,7 +118,7 @@ def _sandbox(submission: Submission, workdir: Path, guard_file: Path, guard_log:
     """The submission's view: its own file, the guard's list (read only); a home and temp folder,
     Ray's temp dir, the scratch folders and the guard's log (writable). The journals stay outside:
     they are handed over as open descriptors."""
-    scratch = [_scratch(workdir, attempt) for attempt in range(1, MAX_RESTARTS + 2)]
+    scratch = [_scratch(workdir, attempt) for attempt in ATTEMPTS]
     writable = [workdir / "home", workdir / "ray", *scratch, guard_log]
     for folder in writable[:-1]:
         folder.mkdir(exist_ok=True)
@@ -136,6 +138,10 @@ def _scratch(workdir: Path, attempt: int) -> Path:
     return workdir / f"scratch-{attempt}"
 
 
+def _journal(workdir: Path, attempt: int) -> Path:
+    return workdir / f"journal-{attempt}.jsonl"
+
+
 def _grade_until_done(submission: Submission, head: RayHead, workdir: Path, wall_seconds: float, specs,
                       only: tuple[str, ...], group: ControlGroup, guarded: dict, box: Sandbox,
                       on_partial=None, first: subprocess.Popen | None = None) -> tuple[list[ProcessRun], str]:
@@ -147,7 +153,7 @@ def _grade_until_done(submission: Submission, head: RayHead, workdir: Path, wall
     staff_parts = []
     done: set[str] = set()
     pending = tuple(s.id for s in specs)
-    for attempt in range(1, MAX_RESTARTS + 2):
+    for attempt in ATTEMPTS:
         remaining = deadline - time.monotonic()
         if remaining <= 5:
             break
@@ -170,8 +176,8 @@ def _grade_until_done(submission: Submission, head: RayHead, workdir: Path, wall
 def _launch(submission: Submission, head: RayHead, workdir: Path, only: tuple[str, ...], attempt: int,
             group: ControlGroup, guarded: dict, box: Sandbox, *, address_later: bool = False) -> subprocess.Popen:
     """Start a grading process. address_later: it imports and prepares while the Ray head is still
-    starting, then waits for the head's address on its stdin (see send_address)."""
-    journal = workdir / f"journal-{attempt}.jsonl"
+    starting, then waits for the head's address on its stdin (see _send_address)."""
+    journal = _journal(workdir, attempt)
     scratch = _scratch(workdir, attempt)
     scratch.mkdir(exist_ok=True)
     env = {**grading_environment(), **head.auth_env, **guarded, "ACTOR_TREE_GRADING": "1", "PYTHONUNBUFFERED": "1"}
@@ -189,7 +195,7 @@ def _launch(submission: Submission, head: RayHead, workdir: Path, only: tuple[st
         os.close(journal_fd)
 
 
-def send_address(process: subprocess.Popen, address: str) -> None:
+def _send_address(process: subprocess.Popen, address: str) -> None:
     try:
         process.stdin.write(f"{address}\n".encode())
         process.stdin.close()
@@ -201,7 +207,7 @@ def _run_grading_process(submission: Submission, head: RayHead, workdir: Path, w
                          only: tuple[str, ...], attempt: int, group: ControlGroup,
                          guarded: dict, box: Sandbox, on_partial=None,
                          launched: subprocess.Popen | None = None) -> tuple[ProcessRun, str]:
-    journal = workdir / f"journal-{attempt}.jsonl"
+    journal = _journal(workdir, attempt)
     process = launched or _launch(submission, head, workdir, only, attempt, group, guarded, box)
     output = BoundedOutput(process.stdout)
     watch = LimitWatch(group, journal)
