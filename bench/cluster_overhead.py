@@ -28,24 +28,23 @@ from grader.course_notebooks import notebook_code, solution_notebook
 from grader.runtime.cluster import free_port
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from grade_speed import yardstick  # noqa: E402  (a sibling script, not a package)
+from loopback_only import LoopbackOnly, NoLoopbackNamespace  # noqa: E402  (the tests' helper, shared)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=3, help="copies of the reference in the class")
     args = parser.parse_args()
-    if shutil.which("bwrap") is None:
-        sys.exit("needs bubblewrap: the test cluster is kept on loopback in a network namespace")
+    try:
+        network = LoopbackOnly().__enter__()
+    except NoLoopbackNamespace as missing:
+        sys.exit(str(missing))
     folder = Path(tempfile.mkdtemp(prefix="bench-cluster-", dir="/tmp"))
-    holder = subprocess.Popen(["bwrap", "--bind", "/", "/", "--dev-bind", "/dev", "/dev", "--unshare-net",
-                               "--die-with-parent", "--", "sh", "-c", "echo ready && exec sleep infinity"],
-                              stdout=subprocess.PIPE)
+    enter = network.enter([])
     head = None
     try:
-        holder.stdout.readline()
-        inside = next(c.pid for c in psutil.Process(holder.pid).children(recursive=True) if c.name() == "sleep")
-        enter = ["nsenter", f"--net=/proc/{inside}/ns/net", "--"]
         env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
         env.pop("RAY_ADDRESS", None)
         for i in range(args.n):
@@ -71,7 +70,7 @@ def main() -> None:
         if head is not None:
             for proc in psutil.Process(head.pid).children(recursive=True) + [psutil.Process(head.pid)]:
                 proc.kill()
-        holder.kill()
+        network.__exit__()
         shutil.rmtree(folder, ignore_errors=True)
     stick = (before + after) / 2
     print(f"yardstick (bare Ray start+stop): {before:.1f} s before, {after:.1f} s after")

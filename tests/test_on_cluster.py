@@ -14,12 +14,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import psutil
 import pytest
 
 from conftest import ray_processes_of_grader
+from loopback_only import LoopbackOnly, NoLoopbackNamespace
 from grader.demo import MISTAKES, build_class, expected_failures
 from grader.runtime.cluster import free_port
 from grader.runtime.leftovers import sweep
@@ -27,31 +29,6 @@ from grader.runtime.owned import processes_naming
 
 pytestmark = [pytest.mark.slow, pytest.mark.ray]
 MISTAKES_GRADED = ("blocking_work", "sequential_experiments")
-
-
-class LoopbackOnly:
-    """A network namespace with only loopback, for the test cluster and the `grade` that uses it:
-    Ray swaps 127.0.0.1 for the machine's network address, and a test sends traffic to loopback
-    only. One holder process keeps it; `enter(command)` runs a command inside it."""
-
-    def __enter__(self):
-        if shutil.which("bwrap") is None:
-            pytest.skip("needs bubblewrap (a network namespace keeps the test cluster on loopback)")
-        self.holder = subprocess.Popen(["bwrap", "--bind", "/", "/", "--dev-bind", "/dev", "/dev", "--unshare-net",
-                                        "--die-with-parent", "--", "sh", "-c", "echo ready && exec sleep infinity"],
-                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        if self.holder.stdout.readline().strip() != b"ready":
-            pytest.skip(f"no network namespace here: {self.holder.stderr.read().decode(errors='replace')[-300:]}")
-        self.inside = next(c.pid for c in psutil.Process(self.holder.pid).children(recursive=True)
-                           if _name(c) == "sleep")
-        return self
-
-    def enter(self, command: list[str]) -> list[str]:
-        return ["nsenter", f"--net=/proc/{self.inside}/ns/net", "--", *command]
-
-    def __exit__(self, *exc):
-        self.holder.kill()
-        self.holder.wait()
 
 
 class OuterCluster:
@@ -113,7 +90,11 @@ def _name(proc: psutil.Process) -> str:
 
 @pytest.fixture
 def network():
-    with LoopbackOnly() as only_loopback:
+    with ExitStack() as stack:
+        try:
+            only_loopback = stack.enter_context(LoopbackOnly())
+        except NoLoopbackNamespace as missing:
+            pytest.skip(str(missing))
         yield only_loopback
 
 
