@@ -31,7 +31,10 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from grader import __version__
 from grader.records import Report, Submission
+from grader.runtime.isolation import grade_isolated
+from grader.runtime.leftovers import sweep
 from grader.runtime.limits import Limits
+from grader.runtime.off_limits import for_submission
 from grader.runtime.owned import owned_name
 
 CONNECT_SECONDS = 5.0
@@ -125,6 +128,8 @@ def remote_grader(cpus: int, limits: Limits):
 
     def grade(submission: Submission, *, wall_seconds: float, only, limits: Limits, guard=None,
               on_partial=None) -> Report:
+        if submission.problem:  # no file to send (a folder without a notebook): reported as locally, here
+            return grade_isolated(submission, wall_seconds=wall_seconds, only=only, limits=limits)
         content = Path(submission.path).read_bytes()
         return ray.get(task.remote(submission, content, wall_seconds, tuple(only), limits))
 
@@ -134,10 +139,6 @@ def remote_grader(cpus: int, limits: Limits):
 def grade_on_node(submission: Submission, content: bytes, wall_seconds: float, only: tuple[str, ...],
                   limits: Limits) -> Report:
     """Runs on a node: the submission's file written to a folder of this task's own, graded there."""
-    from grader.runtime.isolation import grade_isolated
-    from grader.runtime.leftovers import sweep
-    from grader.runtime.off_limits import for_submission
-
     sweep()  # what a grading on this node left when its node or worker was lost
     folder = Path(tempfile.mkdtemp(prefix=owned_name()))
     try:

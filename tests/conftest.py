@@ -104,6 +104,25 @@ BUILT_IN = {
 """The corpus submissions that are not an override file: {student: (file name, text from the reference code)}."""
 
 
+def collected_submission(root: Path, student: str, solved: bool,
+                         timestamp: str = "2024-05-01 10:00:00.000000 UTC") -> None:
+    """What `nbgrader submit` + `collect` leave in the course at `root` for actor_tree: the released
+    notebook (answered from the course's source version, or not) and timestamp.txt (as nbgrader
+    writes it)."""
+    notebook = nbformat.read(root / "release" / "actor_tree" / "actor_tree.ipynb", as_version=4)
+    if solved:
+        answers = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source
+                   for c in nbformat.read(root / "source" / "actor_tree" / "actor_tree.ipynb", as_version=4).cells}
+        for cell in notebook.cells:
+            if cell.metadata.get("nbgrader", {}).get("solution"):
+                cell.source = answers[cell.metadata["nbgrader"]["grade_id"]]
+    folder = root / "submitted" / student / "actor_tree"
+    folder.mkdir(parents=True)
+    nbformat.write(notebook, folder / "actor_tree.ipynb")
+    (folder / "timestamp.txt").write_text(timestamp)
+    (folder / "submission_secret.txt").write_text(f"secret-of-{student}")
+
+
 def corpus_students() -> set[str]:
     """Every student of the corpus: the built-in cases and one per override file."""
     return set(BUILT_IN) | {path.stem for path in override_files()}

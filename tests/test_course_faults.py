@@ -18,9 +18,9 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-import nbformat
 import pytest
 
+from conftest import collected_submission
 from grader import cli, grading, nbgrader_course, nbgrader_output
 from grader.records import Report
 from grader.release import autograder_grade_id
@@ -43,22 +43,6 @@ def _run(*command, cwd: Path) -> None:
     env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
     done = subprocess.run([sys.executable, *command], cwd=cwd, capture_output=True, text=True, env=env, timeout=600)
     assert done.returncode == 0, f"{command} exited {done.returncode}:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
-
-
-def _submit(root: Path, student: str, solved: bool, timestamp: str) -> None:
-    """What `nbgrader submit` + `collect` leave: the released notebook (answered or not) and timestamp.txt."""
-    notebook = nbformat.read(root / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
-    if solved:
-        answers = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source
-                   for c in nbformat.read(root / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4).cells}
-        for cell in notebook.cells:
-            if cell.metadata.get("nbgrader", {}).get("solution"):
-                cell.source = answers[cell.metadata["nbgrader"]["grade_id"]]
-    folder = root / "submitted" / student / ASSIGNMENT
-    folder.mkdir(parents=True)
-    nbformat.write(notebook, folder / f"{ASSIGNMENT}.ipynb")
-    (folder / "timestamp.txt").write_text(timestamp)
-    (folder / "submission_secret.txt").write_text(f"secret-of-{student}")
 
 
 def _grade_nbgrader(root: Path) -> tuple[int, str, str]:
@@ -101,7 +85,7 @@ def runs(tmp_path_factory):
     _run("-m", "grader", "--new-course", str(root), cwd=base)
     _run("-m", "nbgrader", "generate_assignment", ASSIGNMENT, cwd=root)
     for student, (solved, timestamp) in STUDENTS.items():
-        _submit(root, student, solved, timestamp)
+        collected_submission(root, student, solved, timestamp)
     (root / "feedback").mkdir()
     (root / "feedback" / "carol").write_text("a file where carol's feedback folder goes: nbgrader cannot use it\n")
     first = _grade_nbgrader(root)

@@ -20,7 +20,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from conftest import ray_processes_of_grader
+from conftest import collected_submission, ray_processes_of_grader
 from loopback_only import LoopbackOnly, NoLoopbackNamespace
 from grader.demo import MISTAKES, build_class, expected_failures
 from grader.runtime.cluster import free_port
@@ -204,6 +204,45 @@ def test_a_node_without_the_grader_is_named_before_anything_is_graded(tmp_path, 
     assert str(bare) in done.stderr and "No module named 'grader'" in done.stderr, done.stderr[-2000:]
     assert "install the same grader there" in done.stderr
     assert not (tmp_path / "results").exists() or not any((tmp_path / "results").glob("*.json"))
+
+
+def test_an_nbgrader_course_is_graded_on_the_cluster_into_its_gradebook(tmp_path, network):
+    """`grade --nbgrader actor_tree --cluster ADDRESS` in a course made by `grade --new-course`:
+    the solved notebook, the untouched one and a folder without a notebook are graded on a one-node
+    cluster and recorded in the gradebook, with feedback, as in a local run."""
+    root = tmp_path / "course"
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    subprocess.run(["grade", "--new-course", str(root)], env=env, check=True, capture_output=True)
+    subprocess.run(["nbgrader", "generate_assignment", "actor_tree"], cwd=root, env=env, check=True,
+                   capture_output=True)
+    collected_submission(root, "alice", solved=True)
+    collected_submission(root, "bob", solved=False)
+    (root / "submitted" / "carol" / "actor_tree").mkdir(parents=True)
+    outer = OuterCluster(tmp_path, network)
+    temp = Path(tempfile.mkdtemp(prefix="outer-", dir="/tmp"))
+    try:
+        outer.start("head", "--head", f"--port={outer.port}", "--num-cpus=2", "--include-dashboard=false",
+                    f"--temp-dir={temp / 'head'}")
+        deadline = time.monotonic() + 120
+        while outer.node_count() < 1:
+            assert time.monotonic() < deadline, (tmp_path / "head.log").read_text()[-2000:]
+            time.sleep(1)
+        done = subprocess.run(network.enter(["grade", "--nbgrader", "actor_tree", "--cluster", outer.address]),
+                              cwd=root, env={**outer.env, "PATH": env["PATH"]}, capture_output=True, text=True,
+                              timeout=600)
+    finally:
+        outer.stop()
+        shutil.rmtree(temp, ignore_errors=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as book:
+        scores = {s.student.id: s.score for s in book.assignment_submissions("actor_tree")}
+    assert scores == {"alice": 20, "bob": 0, "carol": 0}, (scores, done.stderr[-2000:])
+    carol = json.loads((root / "grade_results" / "actor_tree" / "carol.json").read_text())["report"]
+    assert "holds no notebook" in carol["problem"], carol
+    for student in scores:
+        assert (root / "feedback" / student / "actor_tree" / "actor_tree.html").is_file(), student
 
 
 def test_a_wrong_address_fails_within_seconds_saying_what_to_do(tmp_path):
