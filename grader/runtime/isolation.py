@@ -228,6 +228,10 @@ def _run_grading_process(submission: Submission, head: RayHead, workdir: Path, w
                 except Exception:  # a partial view that cannot be shown must not stop the grading
                     on_partial = None
             time.sleep(WATCH_SECONDS)
+        if not timed_out and not ray_stopped and process.returncode != 0:
+            # It did not end its own way (that is exit 0): if its Ray runtime went first, that is why,
+            # though it ended between two looks.
+            ray_stopped = head.stopped_core()
     finally:
         _kill_group(process)
         watch.stop()
