@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -28,6 +29,12 @@ def _command():
             "--only", "supervisor.actor_classes"]
 
 
+def _saved(results: Path) -> list[Path]:
+    """Saved reports: not the .tmp-* file a grader writes before renaming it into place (pathlib's
+    glob matches names that start with a dot)."""
+    return sorted(p for p in results.glob("*.json") if not p.name.startswith("."))
+
+
 def test_sigkill_mid_batch_then_rerun_finishes_the_rest(tmp_path):
     for student in STUDENTS:
         (tmp_path / "class" / student).mkdir(parents=True)
@@ -35,19 +42,19 @@ def test_sigkill_mid_batch_then_rerun_finishes_the_rest(tmp_path):
     grader = subprocess.Popen(_command(), cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     results = tmp_path / "results"
     deadline = time.monotonic() + 300
-    while not list(results.glob("*.json")):
+    while not _saved(results):
         assert grader.poll() is None and time.monotonic() < deadline, "no result was saved"
         time.sleep(0.2)
     os.kill(grader.pid, signal.SIGKILL)  # mid-batch: other submissions are being graded right now
     grader.wait()
-    first = {p.name: p.stat().st_mtime_ns for p in results.glob("*.json")}
+    first = {p.name: p.stat().st_mtime_ns for p in _saved(results)}
     assert 1 <= len(first) < len(STUDENTS)
     orphans = glob.glob(f"{tempfile.gettempdir()}/grade-{grader.pid}-*")
     assert orphans, "the killed run was grading when it died (its folders are left)"
 
     rerun = subprocess.run(_command(), cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
-    saved = sorted(results.glob("*.json"))
+    saved = _saved(results)
     assert [p.stem for p in saved] == sorted(STUDENTS)
     for path in saved:
         report = json.loads(path.read_text())["report"]

@@ -83,10 +83,14 @@ def _menu(driver, wait, menu: str, command: str) -> None:
 
 
 def test_self_check_runs_in_jupyterlab_and_agrees_with_the_grade(lab, browser):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ready
     from selenium.webdriver.support.ui import WebDriverWait
 
+    # JupyterLab redraws outputs as they change (the self-check's table after each check): an
+    # element found a moment ago may be gone by the next look, so a wait looks again.
+    redrawn = (StaleElementReferenceException,)
     url, home = lab
     browser.get(f"{url}/lab/tree/actor_tree.ipynb?token={TOKEN}")
     wait = WebDriverWait(browser, 120)
@@ -98,15 +102,15 @@ def test_self_check_runs_in_jupyterlab_and_agrees_with_the_grade(lab, browser):
     _menu(browser, wait, "Run", "notebook:run-all-above")
     # Part 3's demo raises (its stubs are not written yet), and Jupyter then drops the queued cells,
     # as it would for the student: run the self-check once the cells above have run.
-    last_demo = browser.find_element(
-        By.XPATH, "//div[contains(@class,'jp-CodeCell')][contains(., 'n_iterations = 3, 60')]")
-    WebDriverWait(browser, 300, poll_frequency=1).until(
-        lambda d: last_demo.find_elements(By.CSS_SELECTOR, ".jp-OutputArea-output")
+    last_demo_output = ("//div[contains(@class,'jp-CodeCell')][contains(., 'n_iterations = 3, 60')]"
+                        "//div[contains(concat(' ', @class, ' '), ' jp-OutputArea-output ')]")
+    WebDriverWait(browser, 300, poll_frequency=1, ignored_exceptions=redrawn).until(
+        lambda d: d.find_elements(By.XPATH, last_demo_output)
         and not d.find_elements(By.XPATH, "//div[contains(@class,'jp-InputPrompt')][contains(., '[*]')]"))
     cell.find_element(By.CSS_SELECTOR, ".jp-InputPrompt").click()
     _menu(browser, wait, "Run", "notebook:run-cell")
     try:
-        table = WebDriverWait(browser, 300, poll_frequency=2).until(lambda d: next(
+        table = WebDriverWait(browser, 300, poll_frequency=2, ignored_exceptions=redrawn).until(lambda d: next(
             (t for t in d.find_elements(By.CSS_SELECTOR, ".actor-tree-self-check")
              if t.text.startswith("Self-check:")), None))
     except Exception:

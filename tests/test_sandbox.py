@@ -72,8 +72,9 @@ def test_while_a_submission_is_graded_ray_listens_only_inside_a_loopback_only_na
             pid = int(line.split(":")[0])
             try:
                 name = psutil.Process(pid).name()
-                if name in ("gcs_server", "raylet") and name not in seen:
-                    seen[name] = (pid, _network_namespace(pid), _interfaces(pid), _listening_ports(pid),
+                ports = _listening_ports(pid)
+                if name in ("gcs_server", "raylet") and name not in seen and ports:  # none: not listening yet
+                    seen[name] = (pid, _network_namespace(pid), _interfaces(pid), ports,
                                   os.readlink(f"/proc/{pid}/ns/pid"))
             except (OSError, psutil.Error):
                 continue  # not up yet, or gone
