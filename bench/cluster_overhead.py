@@ -38,40 +38,10 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=3, help="copies of the reference in the class")
     args = parser.parse_args()
     try:
-        network = LoopbackOnly().__enter__()
+        with LoopbackOnly() as network:
+            before, local, remote, after = _measure(network, args.n)
     except NoLoopbackNamespace as missing:
         sys.exit(str(missing))
-    folder = Path(tempfile.mkdtemp(prefix="bench-cluster-", dir="/tmp"))
-    enter = network.enter([])
-    head = None
-    try:
-        env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
-        env.pop("RAY_ADDRESS", None)
-        for i in range(args.n):
-            (folder / "class" / f"student-{i}").mkdir(parents=True)
-            (folder / "class" / f"student-{i}" / "actor_tree.py").write_text(notebook_code(solution_notebook()))
-        before = yardstick()
-        started = time.monotonic()
-        subprocess.run(["grade", str(folder / "class"), "--jobs", "1", "--json"], env=env, check=True,
-                       capture_output=True)
-        local = (time.monotonic() - started) / args.n
-        port = free_port()
-        head = subprocess.Popen([*enter, sys.executable, "-m", "ray.scripts.scripts", "start", "--head", "--block",
-                                 f"--port={port}", "--num-cpus=2", "--include-dashboard=false",
-                                 "--disable-usage-stats", f"--temp-dir={folder / 'ray'}"],
-                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        time.sleep(8)  # the head's start, not counted
-        started = time.monotonic()
-        subprocess.run([*enter, "grade", str(folder / "class"), "--cluster", f"127.0.0.1:{port}", "--json"],
-                       env=env, check=True, capture_output=True)
-        remote = (time.monotonic() - started) / args.n
-        after = yardstick()
-    finally:
-        if head is not None:
-            for proc in psutil.Process(head.pid).children(recursive=True) + [psutil.Process(head.pid)]:
-                proc.kill()
-        network.__exit__()
-        shutil.rmtree(folder, ignore_errors=True)
     stick = (before + after) / 2
     print(f"yardstick (bare Ray start+stop): {before:.1f} s before, {after:.1f} s after")
     print(f"a class of {args.n}, one at a time, here:          {local:.1f} s a submission = {local / stick:.2f} "
@@ -79,6 +49,53 @@ def main() -> None:
     print(f"the same on a one-node cluster (2 CPUs a task): {remote:.1f} s a submission = {remote / stick:.2f} "
           f"yardsticks (joining and checking the node included)")
     print(f"the cluster's overhead: {remote - local:+.1f} s a submission")
+
+
+def _measure(network: LoopbackOnly, n: int) -> tuple[float, float, float, float]:
+    """(yardstick before, seconds a submission here, on the cluster, yardstick after)."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-cluster-", dir="/tmp"))
+    head = None
+    try:
+        env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
+        env.pop("RAY_ADDRESS", None)
+        for i in range(n):
+            (folder / "class" / f"student-{i}").mkdir(parents=True)
+            (folder / "class" / f"student-{i}" / "actor_tree.py").write_text(notebook_code(solution_notebook()))
+        before = yardstick()
+        started = time.monotonic()
+        subprocess.run(["grade", str(folder / "class"), "--jobs", "1", "--json"], env=env, check=True,
+                       capture_output=True)
+        local = (time.monotonic() - started) / n
+        port = free_port()
+        head = subprocess.Popen(network.enter([sys.executable, "-m", "ray.scripts.scripts", "start", "--head",
+                                               "--block", f"--port={port}", "--num-cpus=2",
+                                               "--include-dashboard=false", "--disable-usage-stats",
+                                               f"--temp-dir={folder / 'ray'}"]),
+                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        time.sleep(8)  # the head's start, not counted
+        started = time.monotonic()
+        subprocess.run(network.enter(["grade", str(folder / "class"), "--cluster", f"127.0.0.1:{port}", "--json"]),
+                       env=env, check=True, capture_output=True)
+        remote = (time.monotonic() - started) / n
+        return before, local, remote, yardstick()
+    finally:
+        if head is not None:
+            _kill_tree(head.pid)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _kill_tree(pid: int) -> None:
+    """The head we started and everything under it, by pid."""
+    try:
+        top = psutil.Process(pid)
+        processes = [*top.children(recursive=True), top]
+    except psutil.NoSuchProcess:
+        return
+    for proc in processes:
+        try:
+            proc.kill()
+        except psutil.NoSuchProcess:
+            pass
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ Each submission is one Ray task that grades it on whichever node runs it, exactl
 machine there (grader.runtime.isolation: its own private Ray runtime, limits, sandbox, guard).
 The submission's file travels as the task's argument and the report comes back as its result, so
 no shared file system is needed; the instructor's side saves, records and prints each report as
-on a local run (grader.grading), as soon as it is done.
+on a local run (grader.grading), as soon as it is done. A submission with nothing to grade (a
+folder without a notebook) gets its report on the instructor's machine, as locally.
 
 A node lost mid-batch: Ray runs the task again on another node (a system failure, retried up to
 RETRIES times), so every submission gets one report; what the lost node's grading left running

@@ -123,6 +123,12 @@ def collected_submission(root: Path, student: str, solved: bool,
     (folder / "submission_secret.txt").write_text(f"secret-of-{student}")
 
 
+def saved_reports(folder: Path) -> list[Path]:
+    """The reports saved in a --results folder: not the .tmp-* file a grader writes before renaming
+    it into place (pathlib's glob matches names that start with a dot)."""
+    return sorted(p for p in Path(folder).glob("*.json") if not p.name.startswith("."))
+
+
 def corpus_students() -> set[str]:
     """Every student of the corpus: the built-in cases and one per override file."""
     return set(BUILT_IN) | {path.stem for path in override_files()}

@@ -10,6 +10,8 @@ import os
 import shutil
 import subprocess
 
+START_SECONDS = 30
+
 
 class NoLoopbackNamespace(OSError):
     """This machine cannot make the namespace (no bubblewrap, or namespaces refused)."""
@@ -20,24 +22,26 @@ class LoopbackOnly:
         if shutil.which("bwrap") is None:
             raise NoLoopbackNamespace("needs bubblewrap (a network namespace keeps the test cluster on loopback)")
         read_info, write_info = os.pipe()
-        # bubblewrap's info line names the pid of the namespace's first process; waiting for its
-        # children to appear instead raced with the shell's exec and failed once in CI.
-        self.holder = subprocess.Popen(
-            ["bwrap", "--bind", "/", "/", "--dev-bind", "/dev", "/dev", "--unshare-net", "--die-with-parent",
-             "--info-fd", str(write_info), "--", "sh", "-c", "echo ready && exec sleep infinity"],
-            pass_fds=(write_info,), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        os.close(write_info)
+        try:
+            # bubblewrap's info line names the pid of the namespace's first process; waiting for its
+            # children to appear instead raced with the shell's exec and failed once in CI.
+            self.holder = subprocess.Popen(
+                ["bwrap", "--bind", "/", "/", "--dev-bind", "/dev", "/dev", "--unshare-net", "--die-with-parent",
+                 "--info-fd", str(write_info), "--", "sh", "-c", "echo ready && exec sleep infinity"],
+                pass_fds=(write_info,), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        finally:
+            os.close(write_info)
         with os.fdopen(read_info, "rb") as info:
-            text = info.read()
+            text = info.read()  # until bubblewrap closes it: after the line, or at once if it failed
         try:
             self.inside = int(json.loads(text)["child-pid"])
             if self.holder.stdout.readline().strip() != b"ready":
                 raise ValueError("its first process did not start")
         except (ValueError, KeyError) as error:
-            self.__exit__()
-            raise NoLoopbackNamespace(
-                f"no network namespace here ({error}): {self.holder.stderr.read().decode(errors='replace')[-300:]}"
-            ) from error
+            self.holder.kill()
+            _, err = self.holder.communicate(timeout=START_SECONDS)
+            raise NoLoopbackNamespace(f"no network namespace here ({error}): {err.decode(errors='replace')[-300:]}") \
+                from error
         return self
 
     def enter(self, command: list[str]) -> list[str]:
@@ -45,4 +49,4 @@ class LoopbackOnly:
 
     def __exit__(self, *exc) -> None:
         self.holder.kill()
-        self.holder.wait()
+        self.holder.communicate(timeout=START_SECONDS)  # waits, and closes its pipes

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from conftest import ray_processes_of_grader
+from conftest import ray_processes_of_grader, saved_reports
 from grader.checks import REQUIRED_IDS
 from grader.course_notebooks import notebook_code, solution_notebook, student_notebook
 from grader.demo import build_class
@@ -40,10 +40,11 @@ def test_grade_a_class_for_real_then_resume(tmp_path):
     assert rows[0]["logging.parallel"] == "1" and rows[1]["logging.parallel"] == "0"
     assert ray_processes_of_grader() == []
 
-    saved = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "results").glob("*.json")}
+    saved = {p.name: p.stat().st_mtime_ns for p in saved_reports(tmp_path / "results")}
+    assert sorted(saved) == ["ada.json", "bo.json"]
     again = _grade("class", "--results", "results", cwd=tmp_path)
     assert again.returncode == 0, again.stderr[-3000:]
-    assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "results").glob("*.json")} == saved, \
+    assert {p.name: p.stat().st_mtime_ns for p in saved_reports(tmp_path / "results")} == saved, \
         "unchanged submissions are not graded again"
     assert "ada  20 / 20" in again.stdout and "bo  0 / 20" in again.stdout
 

@@ -12,11 +12,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 import pytest
 
-from conftest import ray_processes_of_grader
+from conftest import ray_processes_of_grader, saved_reports
 from grader.course_notebooks import notebook_code, solution_notebook
 from grader.runtime.limits import own_groups
 
@@ -29,12 +28,6 @@ def _command():
             "--only", "supervisor.actor_classes"]
 
 
-def _saved(results: Path) -> list[Path]:
-    """Saved reports: not the .tmp-* file a grader writes before renaming it into place (pathlib's
-    glob matches names that start with a dot)."""
-    return sorted(p for p in results.glob("*.json") if not p.name.startswith("."))
-
-
 def test_sigkill_mid_batch_then_rerun_finishes_the_rest(tmp_path):
     for student in STUDENTS:
         (tmp_path / "class" / student).mkdir(parents=True)
@@ -42,19 +35,19 @@ def test_sigkill_mid_batch_then_rerun_finishes_the_rest(tmp_path):
     grader = subprocess.Popen(_command(), cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     results = tmp_path / "results"
     deadline = time.monotonic() + 300
-    while not _saved(results):
+    while not saved_reports(results):
         assert grader.poll() is None and time.monotonic() < deadline, "no result was saved"
         time.sleep(0.2)
     os.kill(grader.pid, signal.SIGKILL)  # mid-batch: other submissions are being graded right now
     grader.wait()
-    first = {p.name: p.stat().st_mtime_ns for p in _saved(results)}
+    first = {p.name: p.stat().st_mtime_ns for p in saved_reports(results)}
     assert 1 <= len(first) < len(STUDENTS)
     orphans = glob.glob(f"{tempfile.gettempdir()}/grade-{grader.pid}-*")
     assert orphans, "the killed run was grading when it died (its folders are left)"
 
     rerun = subprocess.run(_command(), cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
-    saved = _saved(results)
+    saved = saved_reports(results)
     assert [p.stem for p in saved] == sorted(STUDENTS)
     for path in saved:
         report = json.loads(path.read_text())["report"]

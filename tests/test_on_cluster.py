@@ -20,7 +20,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from conftest import collected_submission, ray_processes_of_grader
+from conftest import collected_submission, ray_processes_of_grader, saved_reports
 from loopback_only import LoopbackOnly, NoLoopbackNamespace
 from grader.demo import MISTAKES, build_class, expected_failures
 from grader.runtime.cluster import free_port
@@ -153,7 +153,7 @@ def test_a_class_on_a_cluster_survives_a_lost_node_with_one_report_each(cluster,
     deadline = time.monotonic() + 600
     while grading.poll() is None and lost is None:
         assert time.monotonic() < deadline, "the class was not graded within 10 minutes"
-        if results.is_dir() and any(results.glob("*.json")):
+        if results.is_dir() and saved_reports(results):
             lost = _grading_node(cluster)
             if lost:
                 cluster.kill(lost)
@@ -170,7 +170,7 @@ def test_a_class_on_a_cluster_survives_a_lost_node_with_one_report_each(cluster,
         else:
             assert failed == expected[report["student"]], (report["student"], failed, report["checks"][0]["feedback"],
                                                            report.get("flags"))
-    assert sorted(p.stem for p in results.glob("*.json")) == sorted(expected)
+    assert sorted(p.stem for p in saved_reports(results)) == sorted(expected)
     assert "node 127.0.0.1" in err and "sandbox" in err, err[-2000:]  # each node checked, its protection said
     # What the lost node's grading left: nothing running (the sandbox dies with its parent); any
     # folder or control group is removed by the next grading run there (the sweep every task runs).
@@ -219,15 +219,17 @@ def test_a_node_without_the_grader_is_named_before_anything_is_graded(tmp_path, 
     assert not (tmp_path / "results").exists() or not any((tmp_path / "results").glob("*.json"))
 
 
+@pytest.mark.nbgrader
 def test_an_nbgrader_course_is_graded_on_the_cluster_into_its_gradebook(tmp_path, network):
     """`grade --nbgrader actor_tree --cluster ADDRESS` in a course made by `grade --new-course`:
     the solved notebook, the untouched one and a folder without a notebook are graded on a one-node
     cluster and recorded in the gradebook, with feedback, as in a local run."""
     root = tmp_path / "course"
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    subprocess.run(["grade", "--new-course", str(root)], env=env, check=True, capture_output=True)
-    subprocess.run(["nbgrader", "generate_assignment", "actor_tree"], cwd=root, env=env, check=True,
-                   capture_output=True)
+    for command, folder in ((["grade", "--new-course", str(root)], tmp_path),
+                            (["nbgrader", "generate_assignment", "actor_tree"], root)):
+        made = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, timeout=300)
+        assert made.returncode == 0, (command, made.stdout[-2000:], made.stderr[-3000:])
     collected_submission(root, "alice", solved=True)
     collected_submission(root, "bob", solved=False)
     (root / "submitted" / "carol" / "actor_tree").mkdir(parents=True)
