@@ -13,8 +13,6 @@ and bubblewrap for the namespace.
 from __future__ import annotations
 
 import argparse
-import os
-import secrets
 import shutil
 import subprocess
 import sys
@@ -22,15 +20,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import psutil
-
 from grader.course_notebooks import notebook_code, solution_notebook
-from grader.runtime.cluster import free_port
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from grade_speed import yardstick  # noqa: E402  (a sibling script, not a package)
-from loopback_only import LoopbackOnly, NoLoopbackNamespace  # noqa: E402  (the tests' helper, shared)
+from loopback_only import LoopbackOnly, NoLoopbackNamespace  # noqa: E402  (the tests' helpers, shared)
+from outer_cluster import OuterCluster  # noqa: E402
 
 
 def main() -> None:
@@ -54,48 +50,25 @@ def main() -> None:
 def _measure(network: LoopbackOnly, n: int) -> tuple[float, float, float, float]:
     """(yardstick before, seconds a submission here, on the cluster, yardstick after)."""
     folder = Path(tempfile.mkdtemp(prefix="bench-cluster-", dir="/tmp"))
-    head = None
     try:
-        env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
-        env.pop("RAY_ADDRESS", None)
-        for i in range(n):
-            (folder / "class" / f"student-{i}").mkdir(parents=True)
-            (folder / "class" / f"student-{i}" / "actor_tree.py").write_text(notebook_code(solution_notebook()))
-        before = yardstick()
-        started = time.monotonic()
-        subprocess.run(["grade", str(folder / "class"), "--jobs", "1", "--json"], env=env, check=True,
-                       capture_output=True)
-        local = (time.monotonic() - started) / n
-        port = free_port()
-        head = subprocess.Popen(network.enter([sys.executable, "-m", "ray.scripts.scripts", "start", "--head",
-                                               "--block", f"--port={port}", "--num-cpus=2",
-                                               "--include-dashboard=false", "--disable-usage-stats",
-                                               f"--temp-dir={folder / 'ray'}"]),
-                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        time.sleep(8)  # the head's start, not counted
-        started = time.monotonic()
-        subprocess.run(network.enter(["grade", str(folder / "class"), "--cluster", f"127.0.0.1:{port}", "--json"]),
-                       env=env, check=True, capture_output=True)
-        remote = (time.monotonic() - started) / n
-        return before, local, remote, yardstick()
+        with OuterCluster(folder, network) as outer:
+            for i in range(n):
+                (folder / "class" / f"student-{i}").mkdir(parents=True)
+                (folder / "class" / f"student-{i}" / "actor_tree.py").write_text(notebook_code(solution_notebook()))
+            before = yardstick()
+            started = time.monotonic()
+            subprocess.run(["grade", str(folder / "class"), "--jobs", "1", "--json"], env=outer.env, check=True,
+                           capture_output=True)
+            local = (time.monotonic() - started) / n
+            outer.start_head(cpus=2)
+            outer.wait_for(1)  # the head's start, not counted
+            started = time.monotonic()
+            subprocess.run(network.enter(["grade", str(folder / "class"), "--cluster", outer.address, "--json"]),
+                           env=outer.env, check=True, capture_output=True)
+            remote = (time.monotonic() - started) / n
+            return before, local, remote, yardstick()
     finally:
-        if head is not None:
-            _kill_tree(head.pid)
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def _kill_tree(pid: int) -> None:
-    """The head we started and everything under it, by pid."""
-    try:
-        top = psutil.Process(pid)
-        processes = [*top.children(recursive=True), top]
-    except psutil.NoSuchProcess:
-        return
-    for proc in processes:
-        try:
-            proc.kill()
-        except psutil.NoSuchProcess:
-            pass
 
 
 if __name__ == "__main__":

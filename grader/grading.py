@@ -30,8 +30,8 @@ def grade(paths, *, jobs: int = 1, wall_seconds: float = 900.0, results_dir=None
     results_dir: if given, each report is saved there as it is finished, and a rerun reuses the
     reports of unchanged submissions: a run that died halfway finishes the rest.
     progress: called as progress(done, total, report) after each submission.
-    run_one: grades one submission (default: here, grader.runtime.isolation.grade_isolated; on a
-    Ray cluster: grader.on_cluster.remote_grader).
+    run_one: grades one submission that has a file to grade (default: here,
+    grader.runtime.isolation.grade_isolated; on a Ray cluster: grader.on_cluster.remote_grader).
     """
     return grade_submissions(discover(paths), jobs=jobs, wall_seconds=wall_seconds, results_dir=results_dir,
                              only=only, progress=progress, limits=limits, run_one=run_one)
@@ -60,8 +60,10 @@ def grade_submissions(submissions: list[Submission], *, jobs: int = 1, wall_seco
         if report is None:
             guard = for_submission(submission, submissions, results_dir=reports_dir, extra_deny=off_limits)
             partial = (lambda runs, submission=submission: on_partial(submission, runs)) if on_partial else None
-            report = _grade_safely(run_one or grade_isolated, submission, wall_seconds, selected, limits, guard,
-                                   partial)
+            # Nothing to grade (a folder without a notebook): its report is made here, whoever
+            # grades the others (a cluster's task would have no file to take along).
+            grade_one = grade_isolated if submission.problem else run_one or grade_isolated
+            report = _grade_safely(grade_one, submission, wall_seconds, selected, limits, guard, partial)
             if reports_dir:
                 _save(reports_dir, submission, cache_key, report)
         done += 1

@@ -5,7 +5,7 @@ machine there (grader.runtime.isolation: its own private Ray runtime, limits, sa
 The submission's file travels as the task's argument and the report comes back as its result, so
 no shared file system is needed; the instructor's side saves, records and prints each report as
 on a local run (grader.grading), as soon as it is done. A submission with nothing to grade (a
-folder without a notebook) gets its report on the instructor's machine, as locally.
+folder without a notebook) never comes here: grader.grading reports it on the instructor's machine.
 
 A node lost mid-batch: Ray runs the task again on another node (a system failure, retried up to
 RETRIES times), so every submission gets one report; what the lost node's grading left running
@@ -129,8 +129,6 @@ def remote_grader(cpus: int, limits: Limits):
 
     def grade(submission: Submission, *, wall_seconds: float, only, limits: Limits, guard=None,
               on_partial=None) -> Report:
-        if submission.problem:  # no file to send (a folder without a notebook): reported as locally, here
-            return grade_isolated(submission, wall_seconds=wall_seconds, only=only, limits=limits)
         content = Path(submission.path).read_bytes()
         return ray.get(task.remote(submission, content, wall_seconds, tuple(only), limits))
 

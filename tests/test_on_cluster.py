@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -22,6 +19,7 @@ import pytest
 
 from conftest import collected_submission, ray_processes_of_grader, saved_reports
 from loopback_only import LoopbackOnly, NoLoopbackNamespace
+from outer_cluster import OuterCluster, process_name
 from grader.demo import MISTAKES, build_class, expected_failures
 from grader.runtime.cluster import free_port
 from grader.runtime.leftovers import sweep
@@ -29,66 +27,6 @@ from grader.runtime.owned import processes_naming
 
 pytestmark = [pytest.mark.slow, pytest.mark.ray]
 MISTAKES_GRADED = ("blocking_work", "sequential_experiments")
-
-
-class OuterCluster:
-    """`ray start` processes of a test cluster, stopped by pid (never `ray stop`)."""
-
-    def __init__(self, folder: Path, network: LoopbackOnly):
-        self.folder = folder
-        self.network = network
-        self.port = free_port()
-        self.address = f"127.0.0.1:{self.port}"
-        self.env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32),
-                    "RAY_USAGE_STATS_ENABLED": "0"}
-        self.env.pop("RAY_ADDRESS", None)
-        self.processes: dict[str, subprocess.Popen] = {}
-
-    def start(self, name: str, *args: str, python: str = sys.executable) -> None:
-        log = open(self.folder / f"{name}.log", "wb")
-        command = [python, "-m", "ray.scripts.scripts", "start", "--block", "--disable-usage-stats",
-                   "--node-ip-address=127.0.0.1", "--include-log-monitor=false", *args]
-        self.processes[name] = subprocess.Popen(self.network.enter(command), stdout=log, stderr=subprocess.STDOUT,
-                                                env=self.env, start_new_session=True, stdin=subprocess.DEVNULL)
-        log.close()
-
-    def node_count(self) -> int:
-        """Alive nodes, asked of the GCS by a short-lived driver."""
-        code = ("import ray, logging; ray.init(address=%r, logging_level=logging.ERROR); "
-                "print(sum(1 for n in ray.nodes() if n['Alive']))" % self.address)
-        done = subprocess.run(self.network.enter([sys.executable, "-c", code]), env=self.env, capture_output=True,
-                              text=True, timeout=120)
-        return int(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 else 0
-
-    def kill(self, name: str) -> None:
-        """The node's `ray start`, its raylet and the raylet's agents, SIGKILLed: a node lost, no
-        grace. Its workers, and the grading runtimes they started, are left to die of that, as on
-        a machine that is gone (killing them here would be the test doing the cleaning)."""
-        top = psutil.Process(self.processes[name].pid)
-        raylets = [p for p in top.children() if _name(p) == "raylet"]
-        agents = [p for r in raylets for p in r.children() if "Agent" in _name(p)]
-        for proc in [top, *raylets, *agents]:
-            try:
-                proc.kill()
-            except psutil.NoSuchProcess:
-                pass
-
-    def stop(self) -> None:
-        for process in self.processes.values():
-            try:
-                for proc in psutil.Process(process.pid).children(recursive=True):
-                    proc.kill()
-            except psutil.Error:
-                pass
-            process.kill()
-            process.wait(10)
-
-
-def _name(proc: psutil.Process) -> str:
-    try:
-        return proc.name()
-    except psutil.Error:
-        return ""
 
 
 @pytest.fixture
@@ -103,22 +41,12 @@ def network():
 
 @pytest.fixture
 def cluster(tmp_path, network):
-    outer = OuterCluster(tmp_path, network)
-    # Short temp dirs of its own per node: Ray's socket paths must stay under 108 bytes.
-    temp = Path(tempfile.mkdtemp(prefix="outer-", dir="/tmp"))
-    try:
-        outer.start("head", "--head", f"--port={outer.port}", "--num-cpus=0", "--include-dashboard=false",
-                    f"--temp-dir={temp / 'head'}")
+    with OuterCluster(tmp_path, network) as outer:
+        outer.start_head(cpus=0)  # a head that runs nothing, as on a real cluster
         for node in ("node-a", "node-b"):
-            outer.start(node, f"--address={outer.address}", "--num-cpus=2", f"--temp-dir={temp / node}")
-        deadline = time.monotonic() + 120
-        while outer.node_count() < 3:
-            assert time.monotonic() < deadline, (tmp_path / "node-a.log").read_text()[-2000:]
-            time.sleep(1)
+            outer.add_node(node, cpus=2)
+        outer.wait_for(3)
         yield outer
-    finally:
-        outer.stop()
-        shutil.rmtree(temp, ignore_errors=True)
 
 
 def _grading_node(cluster: OuterCluster) -> str | None:
@@ -128,7 +56,7 @@ def _grading_node(cluster: OuterCluster) -> str | None:
             below = psutil.Process(cluster.processes[name].pid).children(recursive=True)
         except psutil.Error:
             continue
-        if any("/grade-" in _command_line(p) for p in below if "ray" in _name(p)):
+        if any("/grade-" in _command_line(p) for p in below if "ray" in process_name(p)):
             return name
     return None
 
@@ -186,8 +114,6 @@ def test_a_class_on_a_cluster_survives_a_lost_node_with_one_report_each(cluster,
 
 
 def test_a_node_without_the_grader_is_named_before_anything_is_graded(tmp_path, network):
-    outer = OuterCluster(tmp_path, network)
-    temp = Path(tempfile.mkdtemp(prefix="outer-", dir="/tmp"))
     # The node runs a Python environment with Ray (the same packages, through a .pth) but without
     # the grader: like a node where nobody installed it.
     bare = tmp_path / "bare-venv"
@@ -195,22 +121,14 @@ def test_a_node_without_the_grader_is_named_before_anything_is_graded(tmp_path, 
     packages = next(Path(p) for p in sys.path if p.endswith("site-packages") and Path(p, "ray").is_dir())
     bare_packages = next(bare.glob("lib/python*/site-packages"))
     (bare_packages / "ray-only.pth").write_text(f"{packages}\n")
-    try:
-        outer.start("head", "--head", f"--port={outer.port}", "--num-cpus=0", "--include-dashboard=false",
-                    f"--temp-dir={temp / 'head'}")
-        outer.start("bad-node", f"--address={outer.address}", "--num-cpus=2", f"--temp-dir={temp / 'bad'}",
-                    python=str(bare / "bin" / "python"))
-        deadline = time.monotonic() + 120
-        while outer.node_count() < 2:
-            assert time.monotonic() < deadline, (tmp_path / "bad-node.log").read_text()[-2000:]
-            time.sleep(1)
+    with OuterCluster(tmp_path, network) as outer:
+        outer.start_head(cpus=0)
+        outer.add_node("bad-node", cpus=2, python=str(bare / "bin" / "python"))
+        outer.wait_for(2)
         klass = build_class(tmp_path / "class", mistakes=[])
         done = subprocess.run(network.enter(["grade", str(klass), "--cluster", outer.address, "--results",
                                              str(tmp_path / "results")]),
                               env=outer.env, capture_output=True, text=True, timeout=300)
-    finally:
-        outer.stop()
-        shutil.rmtree(temp, ignore_errors=True)
     saved = [json.loads(p.read_text()).get("staff_log", "")[-1500:] for p in (tmp_path / "results").glob("*.json")]
     assert done.returncode == 2, (done.stderr[-2000:], saved)
     assert "some nodes cannot grade" in done.stderr and "cannot run the grader" in done.stderr, done.stderr[-2000:]
@@ -233,21 +151,12 @@ def test_an_nbgrader_course_is_graded_on_the_cluster_into_its_gradebook(tmp_path
     collected_submission(root, "alice", solved=True)
     collected_submission(root, "bob", solved=False)
     (root / "submitted" / "carol" / "actor_tree").mkdir(parents=True)
-    outer = OuterCluster(tmp_path, network)
-    temp = Path(tempfile.mkdtemp(prefix="outer-", dir="/tmp"))
-    try:
-        outer.start("head", "--head", f"--port={outer.port}", "--num-cpus=2", "--include-dashboard=false",
-                    f"--temp-dir={temp / 'head'}")
-        deadline = time.monotonic() + 120
-        while outer.node_count() < 1:
-            assert time.monotonic() < deadline, (tmp_path / "head.log").read_text()[-2000:]
-            time.sleep(1)
+    with OuterCluster(tmp_path, network) as outer:
+        outer.start_head(cpus=2)
+        outer.wait_for(1)
         done = subprocess.run(network.enter(["grade", "--nbgrader", "actor_tree", "--cluster", outer.address]),
                               cwd=root, env={**outer.env, "PATH": env["PATH"]}, capture_output=True, text=True,
                               timeout=600)
-    finally:
-        outer.stop()
-        shutil.rmtree(temp, ignore_errors=True)
     assert done.returncode == 0, done.stderr[-3000:]
     from nbgrader.api import Gradebook
 
