@@ -34,6 +34,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
 from pathlib import Path
 
 import grader
@@ -60,11 +61,16 @@ def protection() -> tuple[str, str]:
                    if not path]
         return TOKEN_ONLY, (f"sandbox: none ({', '.join(missing)} not found: install Debian's bubblewrap and "
                             "util-linux for namespaces); Ray token authentication only")
-    probe = subprocess.run([bwrap, "--unshare-net", "--unshare-pid", "--ro-bind", "/", "/", "true"],
-                           capture_output=True, text=True)
-    if probe.returncode != 0:
-        reason = (probe.stderr.strip().splitlines() or ["no reason given"])[-1]
-        return TOKEN_ONLY, (f"sandbox: none (bubblewrap cannot make namespaces here: {reason}); "
+    # The probe is the real thing: a sandbox made and entered as each submission's will be (an
+    # ordinary user's bubblewrap makes a user namespace that must be entered first; only trying tells).
+    try:
+        with tempfile.TemporaryDirectory(prefix="grader-sandbox-probe-") as home:
+            with Sandbox([], [Path(home)]) as box:
+                entered = subprocess.run(box.wrap(["true"]), capture_output=True, text=True, timeout=60)
+            if entered.returncode != 0:
+                raise SandboxError((entered.stderr.strip().splitlines() or [f"exit {entered.returncode}"])[-1])
+    except (SandboxError, OSError, subprocess.TimeoutExpired) as error:
+        return TOKEN_ONLY, (f"sandbox: none (bubblewrap cannot make or enter namespaces here: {error}); "
                             "Ray token authentication only")
     return NAMESPACES, ("sandbox: namespaces (bubblewrap: only loopback, own processes, a file view of "
                         "Python, the grader and the submission) and Ray token authentication")
@@ -138,11 +144,32 @@ class Sandbox:
             return list(command)
         enter = ["nsenter", f"--target={self.holder_pid}", "--net", "--pid", "--mount", "--ipc", "--uts",
                  "--root", f"--wdns={cwd or self.environment['HOME']}"]
-        no_privileges = ["setpriv", "--no-new-privs", "--bounding-set=-all", "--inh-caps=-all", "--"]
+        become = []
+        if self.own_user_namespace:
+            # An ordinary user: bubblewrap made a user namespace that owns the others, so it is
+            # entered first (that alone gives the right to enter them); then the process becomes
+            # the namespace's uid 0, the one id mapped there (to this user outside): an unmapped
+            # uid could create no file. It keeps no capability, as below.
+            enter.insert(2, "--user")
+            enter.insert(3, "--preserve-credentials")
+            become = ["--reuid=0", "--regid=0", "--keep-groups"]
+        no_privileges = ["setpriv", *become, "--no-new-privs", "--bounding-set=-all", "--inh-caps=-all", "--"]
         return [*enter, "--", *no_privileges, *command]
 
+    @property
+    def own_user_namespace(self) -> bool:
+        """The sandbox lives in a user namespace of its own (bubblewrap run by an ordinary user)."""
+        try:
+            return os.stat(f"/proc/{self.holder_pid}/ns/user").st_ino != os.stat("/proc/self/ns/user").st_ino
+        except OSError:
+            return False
+
     def _view(self) -> list[str]:
-        args = ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--hostname", "grading",
+        # An ordinary user's bubblewrap maps them to uid 0 of its user namespace: with --dev it would
+        # otherwise nest a second namespace (to map them back), and the one owning the network and
+        # the mounts could not be entered (see wrap()).
+        as_user = ["--unshare-user", "--uid", "0", "--gid", "0"] if os.geteuid() != 0 else []
+        args = [*as_user, "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--hostname", "grading",
                 "--die-with-parent", "--cap-drop", "ALL",
                 "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev"]
         for name in TOP_LEVEL_LINKS:
@@ -154,14 +181,19 @@ class Sandbox:
         for name in ETC_FILES:
             if (Path("/etc") / name).exists():
                 args += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
-        for path in _python_paths() + self.readable:
+        for path in _python_paths():
+            if path.exists():
+                args += ["--ro-bind", str(path), str(path)]
+        for path in self.hidden:
+            if path.is_dir():
+                args += ["--tmpfs", str(path)]
+        # After the hidden folders: the submission is always in its grader's view, even when it
+        # sits in one of them (the reference notebook graded in place from an editable install).
+        for path in self.readable:
             if path.exists():
                 args += ["--ro-bind", str(path), str(path)]
         for path in self.writable:
             args += ["--bind", str(path), str(path)]
-        for path in self.hidden:
-            if path.is_dir():
-                args += ["--tmpfs", str(path)]
         # The folders bubblewrap made to hold the mount points (/etc, the project's folder) would
         # otherwise be writable, in memory: read-only, nothing is written anywhere but scratch.
         return [*args, "--remount-ro", "/"]
