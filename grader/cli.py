@@ -12,7 +12,7 @@ from pathlib import Path
 from grader.report import canvas, tables, terminal
 from grader.report.progress import Progress
 from grader.runtime import use_startup_path, with_startup_path
-from grader.runtime.limits import Limits, auto_jobs
+from grader.runtime.limits import Limits, auto_jobs, in_force
 from grader.runtime.sandbox import protection
 
 EPILOG = """examples, by mode:
@@ -180,7 +180,7 @@ def _announce(args) -> None:
         print(f"grading on the Ray cluster at {args.cluster}, {args.cluster_cpus} CPUs a submission",
               file=sys.stderr)
     else:
-        print(f"grading with {args.jobs_shown}; {protection()[1]}", file=sys.stderr)
+        print(f"grading with {args.jobs_shown}; {in_force(_limits(args))[1]}; {protection()[1]}", file=sys.stderr)
 
 
 def _runner(args) -> tuple:

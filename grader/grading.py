@@ -3,6 +3,7 @@ whatever happens to one student, every other is graded and every report has ever
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -16,7 +17,7 @@ from grader import __version__
 from grader.atomic import write_atomically
 from grader.checks import all_specs
 from grader.discovery import discover
-from grader.records import CheckResult, Report, Submission
+from grader.records import GRADER_FAILED, CheckResult, Report, Submission
 from grader.runtime.off_limits import for_submission
 from grader.runtime.isolation import grade_isolated
 from grader.runtime.leftovers import sweep
@@ -80,11 +81,12 @@ def _grade_safely(run_one, submission: Submission, wall_seconds: float, only, li
     try:
         return run_one(submission, wall_seconds=wall_seconds, only=only, limits=limits, guard=guard,
                               on_partial=on_partial)
-    except Exception:  # a grader bug must cost this student a clear result, not the batch
-        staff = traceback.format_exc()
-        checks = tuple(CheckResult.failed(s, "The grader failed on this submission; your instructor has the "
-                                             "details.") for s in all_specs() if not only or s.id in only)
-        return Report(submission.shown_as, submission.student, checks, flags=("grader error",), staff_log=staff)
+    except Exception as error:  # a grader bug must cost this student a clear "not graded", not the batch
+        reason = f"{type(error).__name__}: {error}".splitlines()[0][:300]
+        checks = tuple(CheckResult.failed(s, GRADER_FAILED.format(reason=reason))
+                       for s in all_specs() if not only or s.id in only)
+        return Report(submission.shown_as, submission.student, checks, staff_log=traceback.format_exc(),
+                      grader_failure=reason)
 
 
 @functools.lru_cache(maxsize=1)
@@ -117,7 +119,10 @@ def _cached(reports_dir: Path, submission: Submission, only) -> Report | None:
         return None
     if saved.get("fingerprint") != _fingerprint(submission, only):
         return None
-    return Report.from_json(saved["report"])
+    report = Report.from_json({**saved["report"], "staff_log": saved.get("staff_log", "")})
+    if not report.graded:
+        return None  # the grader failed on it last time: grade it again
+    return dataclasses.replace(report, reused=True)
 
 
 def _remove_torn_writes(reports_dir: Path) -> None:
@@ -130,6 +135,7 @@ def _remove_torn_writes(reports_dir: Path) -> None:
 
 def _save(reports_dir: Path, submission: Submission, only, report: Report) -> None:
     """Write atomically: a killed run leaves the old file or the new one, never half of one."""
-    data = {"fingerprint": _fingerprint(submission, only), "report": report.to_json(),
+    data = {"fingerprint": _fingerprint(submission, only),
+            "report": {k: v for k, v in report.to_json().items() if k not in ("staff_log", "reused")},
             "staff_log": report.staff_log}
     write_atomically(_cache_path(reports_dir, submission), json.dumps(data, indent=1))

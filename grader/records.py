@@ -8,6 +8,8 @@ PASSED = "passed"
 FAILED = "failed"
 VISIBLE = "visible"
 HIDDEN = "hidden"
+GRADER_FAILED = "Not graded: the grader failed: {reason}. This is not a grade; your instructor has been told."
+"""Every check's feedback when the grader itself failed on a submission (Report.grader_failure)."""
 HIDDEN_FEEDBACK = "This hidden check did not pass. Its details are shown to your instructor only."
 """What a student reads for a failed hidden check, wherever it is shown (terminal, JSON, notebook,
 nbgrader feedback): the points, never the finding."""
@@ -109,6 +111,16 @@ class Report:
     staff_log: str = ""
     """Grader-side diagnostics (tracebacks, process output tails); never shown to students."""
     seconds: float = 0.0
+    grader_failure: str = ""
+    """Set when the grader itself failed on this submission (Ray did not start, the sandbox could not
+    be made, the grader crashed): then nothing here is a grade. No gradebook, LMS file or feedback
+    takes it, the run exits non-zero, and a rerun grades it again."""
+    reused: bool = False
+    """Taken from an earlier run's saved reports (--results), not graded in this run."""
+
+    @property
+    def graded(self) -> bool:
+        return not self.grader_failure
 
     @property
     def score(self) -> float:
@@ -119,10 +131,12 @@ class Report:
         return round(sum(c.max_score for c in self.checks), 4)
 
     def to_json(self, *, student_view: bool = False) -> dict:
+        """The contract's report; when the grader failed, "score" is null (not a grade) and
+        "grader_failure" says why. The instructor's view carries the staff log, the student's not."""
         out = {
             "submission": self.submission,
             "student": self.student,
-            "score": self.score,
+            "score": self.score if self.graded else None,
             "max_score": self.max_score,
             "checks": [c.to_json(student_view=student_view) for c in self.checks],
             "flags": list(self.flags),
@@ -131,6 +145,12 @@ class Report:
         }
         if self.problem:
             out["problem"] = self.problem
+        if self.grader_failure:
+            out["grader_failure"] = self.grader_failure
+        if self.reused:
+            out["reused"] = True
+        if not student_view and self.staff_log:
+            out["staff_log"] = self.staff_log
         return out
 
     @classmethod
@@ -139,7 +159,9 @@ class Report:
         checks = tuple(CheckResult(**{k: c[k] for k in fields if k in c}) for c in data["checks"])
         return cls(submission=data["submission"], student=data.get("student", ""), checks=checks,
                    flags=tuple(data.get("flags", ())), notes=tuple(data.get("notes", ())),
-                   problem=data.get("problem", ""), seconds=data.get("seconds", 0.0))
+                   problem=data.get("problem", ""), staff_log=data.get("staff_log", ""),
+                   seconds=data.get("seconds", 0.0), grader_failure=data.get("grader_failure", ""),
+                   reused=bool(data.get("reused", False)))
 
 
 @dataclass(frozen=True)

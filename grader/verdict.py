@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from grader.records import PASSED, CheckResult, CheckSpec, Report, Submission
-from grader.runtime.limits import DEFAULT_LIMITS, Limits
+from grader.records import GRADER_FAILED, PASSED, CheckResult, CheckSpec, Report, Submission
+from grader.runtime.limits import DEFAULT_LIMITS, ENABLE_HINT, Limits
 from grader.session import journal as journal_format
 
 FORGED_FEEDBACK = ("The grading journal held two results for this check, so one was forged by the code being "
@@ -192,9 +192,9 @@ def build_report(submission: Submission, specs: list[CheckSpec], observed: Obser
             flags.append(f"Limit exceeded: the submission {what}{during}.")
             limit_hits.setdefault(hit.check, what)
     if observed.limits_off:
-        staff += f"\nmemory and process limits not enforced here: {observed.limits_off}"
+        staff += f"\nmemory and process limits not enforced here: {observed.limits_off}; to enforce them, {ENABLE_HINT}"
     flags.extend(observed.refused)
-    stop = _stop_reason(observed) or (f"{grader_failure}; please tell your instructor" if grader_failure else "")
+    stop = _stop_reason(observed)
     for check_id, what in limit_hits.items():
         if check_id in by_id and by_id[check_id].status != PASSED:
             hit = by_id[check_id]
@@ -202,7 +202,9 @@ def build_report(submission: Submission, specs: list[CheckSpec], observed: Obser
                                                  f"check. What the check saw then: {hit.feedback}", hit.seconds)
     results = []
     for spec in specs:
-        if spec.id in by_id:
+        if grader_failure:  # nothing of this run is a grade, not even the checks that finished
+            results.append(CheckResult.failed(spec, GRADER_FAILED.format(reason=grader_failure)))
+        elif spec.id in by_id:
             results.append(by_id[spec.id])
         elif problem:
             results.append(CheckResult.failed(spec, f"Not graded: {problem}"))
@@ -216,7 +218,7 @@ def build_report(submission: Submission, specs: list[CheckSpec], observed: Obser
         flags.append(f"Grading was stopped by the wall-clock limit ({observed.wall_seconds:g} s).")
     return Report(submission=submission.shown_as, student=submission.student, checks=tuple(results),
                   flags=tuple(dict.fromkeys(flags)), notes=tuple(dict.fromkeys(notes)), problem=problem,
-                  staff_log=staff.strip(), seconds=seconds)
+                  staff_log=staff.strip(), seconds=seconds, grader_failure=grader_failure)
 
 
 def _trusted_result(data, spec_by_id: dict, started: set, already: dict) -> CheckResult | None:

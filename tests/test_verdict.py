@@ -185,10 +185,21 @@ def test_a_problem_fails_every_check_with_it():
     assert report.problem == "alice.py is empty" and report.score == 0
 
 
-def test_a_grader_failure_tells_the_student_to_contact_the_instructor():
-    report = build_report(SUBMISSION, SPECS, Observed(grader_failure="the grader could not start Ray", staff="log"))
-    assert all("please tell your instructor" in c.feedback for c in report.checks)
-    assert report.staff_log == "log"
+def test_a_grader_failure_is_no_grade_even_for_the_checks_that_finished(writer):
+    writer.passed(SPECS[0])
+    writer.journal.crashed("Traceback: the grader's own bug")
+    report = _report(writer.run(), grader_failure="the grader could not start Ray", staff="log")
+    assert not report.graded and report.grader_failure == "the grader could not start Ray"
+    assert all(c.status == "failed" and c.feedback.startswith("Not graded: the grader failed: the grader could not "
+                                                              "start Ray. This is not a grade") for c in report.checks)
+    assert report.to_json()["score"] is None and report.to_json()["grader_failure"]
+    assert "the grader's own bug" in report.staff_log and "staff_log" not in report.to_json(student_view=True)
+
+
+def test_a_crash_reported_by_the_grading_process_is_a_grader_failure(writer):
+    writer.journal.crashed("Traceback: pytest could not start")
+    report = _report(writer.run())
+    assert report.grader_failure == "the grading process failed" and report.to_json()["score"] is None
 
 
 def test_refused_file_operations_and_limits_off_are_reported(writer):

@@ -99,9 +99,11 @@ def grade_isolated(submission: Submission, *, wall_seconds: float = 900.0, only:
                 return build_report(submission, specs, observed, seconds=time.monotonic() - started)
             finally:
                 _kill_group(first)
-            usage = group.usage()
-            staff += (f"\npeak use of the whole submission: {usage.peak_memory_mb:.0f} MB of {limits.memory_mb} MB, "
-                      f"{usage.peak_tasks} of {limits.tasks} processes and threads\n{timing}\n{protection_note}")
+            if group.enforced:  # a group that was never made measured nothing: no "peak use" then
+                usage = group.usage()
+                staff += (f"\npeak use of the whole submission: {usage.peak_memory_mb:.0f} MB of "
+                          f"{limits.memory_mb} MB, {usage.peak_tasks} of {limits.tasks} processes and threads")
+            staff += f"\n{timing}\n{protection_note}"
             observed = Observed(runs=tuple(runs), refused=tuple(refused_attempts(guard_log)),
                                 limits_off="" if group.enforced else group.unavailable,
                                 wall_seconds=wall_seconds, staff=staff)

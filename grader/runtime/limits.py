@@ -10,6 +10,7 @@ hierarchy) the limits are not enforced, and each report's staff log says so.
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import time
@@ -51,7 +52,24 @@ def auto_jobs(limits: Limits) -> tuple[int, str]:
     cores = os.cpu_count() or 1
     memory_mb = psutil.virtual_memory().total // 2**20
     jobs = max(1, min(cores, memory_mb // limits.memory_mb))
-    return jobs, f"{cores} cores, {memory_mb / 1024:.0f} GiB of memory, up to {limits.memory_mb} MB per submission"
+    return jobs, f"{cores} cores, {memory_mb / 1024:.0f} GiB of memory, {limits.memory_mb} MB planned per submission"
+
+
+ENABLE_HINT = ("run grade as root, or from cgroup v1 memory and pids groups delegated to this user (as root: "
+               "mkdir /sys/fs/cgroup/{memory,pids}/grading, chown -R USER both, and write the shell's pid "
+               "into their cgroup.procs)")
+"""What would make the limits enforced where they are not."""
+
+
+@functools.lru_cache(maxsize=None)
+def in_force(limits: Limits) -> tuple[bool, str]:
+    """(enforced, a sentence for the run's header and the staff log): whether this user can put a
+    submission in control groups of its own here, found by making one."""
+    with ControlGroup(limits) as group:
+        if group.enforced:
+            return True, (f"limits: {limits.memory_mb} MB of memory and {limits.tasks} processes and threads "
+                          "per submission, enforced by control groups")
+        return False, f"limits: none enforced ({group.unavailable}); to enforce them, {ENABLE_HINT}"
 
 class ControlGroup:
     """`with ControlGroup(limits) as group:` then start processes with `preexec_fn=group.enter`."""
