@@ -1,4 +1,5 @@
-"""`grade`: a thin shell over grader.grading.grade. Exit 0 when grading ran, 2 on usage errors."""
+"""`grade`: a thin shell over grader.grading.grade. Exit 0 when grading ran, 1 when the grader
+failed on a submission (it is then not graded), 2 on usage errors."""
 
 from __future__ import annotations
 
@@ -241,7 +242,19 @@ def _grade_paths(args, paths: list[str]) -> int:
     _class_outputs(args, reports, similar)
     if args.lms:
         _write_lms(args, reports, roster)
-    return 0
+    return _exit_status(reports)
+
+
+def _exit_status(reports) -> int:
+    """0 when every submission was graded; 1, after saying who and why, when the grader failed on any."""
+    failed = [report for report in reports if not report.graded]
+    if not failed:
+        return 0
+    print(f"grade: {len(failed)} submission(s) NOT graded, because the grader failed: "
+          f"{', '.join(r.student for r in failed)}. Nothing was written for them (gradebook, LMS file, feedback); "
+          "the reason is above and in each report's staff log. Fix it and run the same command again: with "
+          "--results (or --nbgrader) only they are graded again.", file=sys.stderr)
+    return 1
 
 
 def _roster(args) -> str:
@@ -266,6 +279,10 @@ def _write_lms(args, reports, roster: str) -> None:
     print(f"wrote {args.out} (Canvas: Grades > Import)", file=sys.stderr)
     if unmatched:
         print(f"not on the roster, so not in {args.out}: {', '.join(unmatched)}", file=sys.stderr)
+    failed = [report.student for report in reports if not report.graded]
+    if failed:
+        print(f"left empty in {args.out} (not graded: the grader failed; Canvas keeps their grade): "
+              f"{', '.join(failed)}", file=sys.stderr)
 
 
 def _check_only(args) -> None:
@@ -427,7 +444,7 @@ def _nbgrader(args) -> int:
     _class_outputs(args, reports, _similar_pairs(args, reports) if args.report else [])
     print(f"\nrecorded in {Path.cwd() / 'gradebook.db'} (nbgrader export), autograded/ and feedback/ "
           f"(nbgrader release_feedback {args.nbgrader})")
-    return 0
+    return _exit_status(reports)
 
 
 if __name__ == "__main__":

@@ -140,8 +140,11 @@ def grade_course(root: Path, assignment: str, *, student: str | None = None, job
     """Per student, what could not be recorded in this run."""
 
     def on_graded(done, total, report):
-        with lock:
-            found = unrecorded[report.student] = record(root, gradebook, assignment, notebook_name, report)
+        if not report.graded:  # nothing of it is a grade: the gradebook keeps what it had
+            found = []
+        else:
+            with lock:
+                found = unrecorded[report.student] = record(root, gradebook, assignment, notebook_name, report)
         report = _flagged(report, found)
         if progress:
             progress(done, total, report)
@@ -153,7 +156,9 @@ def grade_course(root: Path, assignment: str, *, student: str | None = None, job
     results = root / RESULTS_FOLDER / assignment
     reports = grade_submissions(submissions, jobs=jobs, wall_seconds=wall_seconds, results_dir=results,
                                 only=only, progress=on_graded, off_limits=off_limits, run_one=run_one, **extra)
-    for name, message in generate_feedback(root, assignment, student).items():
+    ungraded = {report.student for report in reports if not report.graded}
+    feedback_failures = {} if student in ungraded else generate_feedback(root, assignment, student)
+    for name, message in feedback_failures.items():
         unrecorded.setdefault(name, []).append(message)
         tell(name, _NOT_RECORDED + message)
     reports = [_flagged(report, unrecorded.get(report.student, [])) for report in reports]

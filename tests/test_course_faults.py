@@ -45,7 +45,7 @@ def _run(*command, cwd: Path) -> None:
     assert done.returncode == 0, f"{command} exited {done.returncode}:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
 
 
-def _grade_nbgrader(root: Path) -> tuple[int, str, str]:
+def _grade_nbgrader(root: Path, *more: str) -> tuple[int, str, str]:
     """`grade --nbgrader actor_tree --jobs 2` run from the course folder through the CLI's own
     main(), with only the checks of ONLY graded (the CLI's --only does not reach --nbgrader)."""
     out, err = io.StringIO(), io.StringIO()
@@ -53,7 +53,7 @@ def _grade_nbgrader(root: Path) -> tuple[int, str, str]:
         patch.chdir(root)
         patch.setattr(nbgrader_course, "grade_course", functools.partial(nbgrader_course.grade_course, only=ONLY))
         try:
-            code = cli.main(["--nbgrader", ASSIGNMENT, "--jobs", "2"])
+            code = cli.main(["--nbgrader", ASSIGNMENT, "--jobs", "2", *more])
         except SystemExit as exit_:
             code = exit_.code
     return code, out.getvalue(), err.getvalue()
@@ -196,3 +196,32 @@ def test_no_timestamp_or_an_empty_one_is_no_time_and_no_problem_as_for_nbgrader(
     assert nbgrader_output.submission_time(tmp_path, "bob", ASSIGNMENT) == (None, "")
     (tmp_path / "timestamp.txt").write_text(SUBMITTED_AT + "\n")
     assert nbgrader_output.submission_time(tmp_path, "bob", ASSIGNMENT) == (datetime(2024, 5, 1, 10), "")
+
+
+def test_a_grader_failure_leaves_the_gradebook_as_it_was_and_the_next_run_grades_it(runs, monkeypatch):
+    """alice resubmits, the grader cannot start Ray (GRADER_RAY_START_TIMEOUT=0): her grade of the
+    earlier run stays in the gradebook and her feedback is not rewritten; exit 1, the reason on
+    stderr; the same command without the fault grades her."""
+    root = runs["root"]
+    notebook = root / "submitted" / "alice" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    notebook.write_text(notebook.read_text().replace('"cells": [', '"cells": [{"cell_type": "markdown", '
+                                                     '"metadata": {}, "source": "resubmitted"}, ', 1))
+    feedback = root / "feedback" / "alice" / ASSIGNMENT / f"{ASSIGNMENT}.html"
+    before = (_state(root)["alice"], feedback.stat().st_mtime_ns)
+    monkeypatch.setenv("GRADER_RAY_START_TIMEOUT", "0")
+    code, out, err = _grade_nbgrader(root, "--student", "alice")
+    assert code == 1, err[-3000:]
+    assert "alice was NOT graded: the grader failed: the grader could not start Ray" in err, err[-3000:]
+    after = _state(root)["alice"]
+    assert (after["score"], after["timestamp"]) == (before[0]["score"], before[0]["timestamp"]) == (1, datetime(
+        2024, 5, 1, 10))
+    assert feedback.stat().st_mtime_ns == before[1], "no feedback from a grader failure"
+    assert after["saved"]["report"]["grader_failure"].startswith("the grader could not start Ray")
+    assert "alice" in out and "not graded" in out
+
+    monkeypatch.delenv("GRADER_RAY_START_TIMEOUT")
+    code, _, err = _grade_nbgrader(root, "--student", "alice")
+    assert code == 0, err[-3000:]
+    again = _state(root)["alice"]
+    assert again["score"] == 1 and "grader_failure" not in again["saved"]["report"]
+    assert feedback.stat().st_mtime_ns != before[1]

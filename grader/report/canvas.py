@@ -27,7 +27,8 @@ class RosterError(ValueError):
 
 
 def gradebook(reports: list[Report], roster: str, *, roster_name: str = "the roster") -> tuple[str, list[str]]:
-    """(the import file's text, students graded but not on the roster)."""
+    """(the import file's text, students graded but not on the roster). A submission the grader
+    failed on gets an empty cell, as a student without one: Canvas then keeps the grade it has."""
     rows = roster_rows(roster, roster_name)
     by_row: dict[int, Report] = {}
     unmatched = []
@@ -46,7 +47,8 @@ def gradebook(reports: list[Report], roster: str, *, roster_name: str = "the ros
             writer.writerow([row[c] for c in KEPT] + [f"{points:g}"])
             continue
         report = by_row.get(index)
-        writer.writerow([row[c] for c in KEPT] + [f"{report.score:g}" if report is not None else ""])
+        graded = report is not None and report.graded
+        writer.writerow([row[c] for c in KEPT] + [f"{report.score:g}" if graded else ""])
     return out.getvalue(), sorted(unmatched)
 
 

@@ -31,11 +31,12 @@ def page(report: Report) -> str:
 
 
 def write_all(reports: list[Report], folder: Path) -> list[Path]:
-    """DIR/<student>.html for each report (each written atomically); the files written."""
+    """DIR/<student>.html for each graded report (each written atomically; the grader's failure
+    is no feedback, and an earlier page stays); the files written."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for report in reports:
+    for report in (r for r in reports if r.graded):
         target = folder / f"{report.student}.html"
         write_atomically(target, page(report))
         written.append(target)

@@ -29,6 +29,11 @@ def to_csv(reports: list[Report]) -> str:
     writer.writerow(["student", "submission", *check_ids, "score", "max_score", "flags"])
     for report in reports:
         scores = {c.id: c.score for c in report.checks}
+        if not report.graded:  # no grade at all: empty cells, never zeros a spreadsheet would take
+            writer.writerow([report.student, report.submission, *("" for _ in check_ids), "",
+                             f"{report.max_score:g}", "; ".join((f"not graded: the grader failed: "
+                                                                  f"{report.grader_failure}", *report.flags))])
+            continue
         writer.writerow([report.student, report.submission, *(f"{scores.get(i, 0):g}" for i in check_ids),
                          f"{report.score:g}", f"{report.max_score:g}", "; ".join(report.flags)])
     return out.getvalue()

@@ -10,7 +10,12 @@ from grader.records import HIDDEN, PASSED, Report
 
 def render(report: Report, *, student_view: bool = False, width: int | None = None) -> str:
     width = width or min(shutil.get_terminal_size((110, 20)).columns, 130)
-    lines = [f"{report.student}  {_points(report.score)} / {_points(report.max_score)}   ({report.submission})"]
+    score = f"{_points(report.score)} / {_points(report.max_score)}" if report.graded else "NOT GRADED"
+    reused = "; reused from --results" if report.reused else ""
+    lines = [f"{report.student}  {score}   ({report.submission}{reused})"]
+    if report.grader_failure:
+        lines += _wrap(f"GRADER FAILED: {report.grader_failure}. This is not a grade: fix the cause (the staff "
+                       "log below, or in --json) and grade again.", width, "  ")
     if report.problem:
         lines += _wrap("PROBLEM: " + report.problem, width, "  ")
     for flag in report.flags:
@@ -26,6 +31,9 @@ def render(report: Report, *, student_view: bool = False, width: int | None = No
             lines += _wrap(feedback, width, " " * 9)
     for note in report.notes:
         lines += _wrap("note: " + note, width, "  ")
+    if report.grader_failure and not student_view and report.staff_log:
+        lines.append("  staff log:")
+        lines += [" " * 4 + line for line in report.staff_log.splitlines()[-40:]]
     return "\n".join(lines)
 
 
@@ -39,7 +47,9 @@ def render_summary(reports: list[Report]) -> str:
         summary = "none" if not failed else (", ".join(failed) if len(failed) <= 4 else f"{len(failed)} checks")
         if report.problem:
             summary = "not gradable: " + report.problem.splitlines()[0][:60]
-        score = f"{_points(report.score)} / {_points(report.max_score)}"
+        if not report.graded:
+            summary = "the grader failed: " + report.grader_failure.splitlines()[0][:60]
+        score = f"{_points(report.score)} / {_points(report.max_score)}" if report.graded else "not graded"
         lines.append(f"{report.student:<{name_width}}  {score:>11}  {summary}")
     return "\n".join(lines)
 

@@ -22,6 +22,8 @@ from grader.runtime.owned import processes_naming
 
 READY_LINE = "Ray runtime started"
 CORE_PROCESSES = ("gcs_server", "raylet")
+START_TIMEOUT_VARIABLE = "GRADER_RAY_START_TIMEOUT"
+"""Seconds a Ray head may take to start (default 90): more on a machine loaded by other work."""
 GRADING_CPUS = 8
 """Logical CPUs of a grading head: more than the rubric ever holds at once (the grader's own tasks
 ask for none; a student's actors declared with num_cpus=1 still fit)."""
@@ -51,18 +53,29 @@ def grading_environment(base: dict | None = None) -> dict:
     return env
 
 
+def start_timeout_from_environment() -> float:
+    """GRADER_RAY_START_TIMEOUT, or 90 s; a value that is not a number of seconds stops the run with
+    HeadStartError naming the variable (reported as the grader's failure, never a grade)."""
+    text = os.environ.get(START_TIMEOUT_VARIABLE, "90")
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise HeadStartError(f"{START_TIMEOUT_VARIABLE}={text!r} is not a number of seconds") from None
+    return max(seconds, 0.0)
+
+
 class RayHead:
     """`with RayHead(workdir) as head:` gives `head.address`; leaving stops every process it started."""
 
     def __init__(self, workdir: Path, *, num_cpus: int = GRADING_CPUS, object_store_mb: int = 100,
-                 start_timeout: float = 90.0, preexec_fn=None, extra_env: dict | None = None, wrap=None,
+                 start_timeout: float | None = None, preexec_fn=None, extra_env: dict | None = None, wrap=None,
                  not_mine: frozenset[int] = frozenset()):
         self.workdir = Path(workdir)
         self.temp_dir = self.workdir / "ray"
         self.log_path = self.workdir / "ray-head.log"
         self.num_cpus = num_cpus
         self.object_store_mb = object_store_mb
-        self.start_timeout = start_timeout
+        self.start_timeout = start_timeout_from_environment() if start_timeout is None else start_timeout
         self.preexec_fn = preexec_fn
         """Run in the head's process before it starts (puts it, and so its whole cluster, in a control group)."""
         self.extra_env = dict(extra_env or {})

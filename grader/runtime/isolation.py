@@ -94,8 +94,8 @@ def grade_isolated(submission: Submission, *, wall_seconds: float = 900.0, only:
                     phase = time.monotonic()
                 timing += f", stopped in {time.monotonic() - phase:.1f} s"
             except HeadStartError as error:
-                observed = Observed(grader_failure="the grader could not start Ray for this submission",
-                                    staff=str(error))
+                observed = Observed(grader_failure=f"the grader could not start Ray for this submission "
+                                                   f"({_first_line(error)})", staff=str(error))
                 return build_report(submission, specs, observed, seconds=time.monotonic() - started)
             finally:
                 _kill_group(first)
@@ -109,11 +109,15 @@ def grade_isolated(submission: Submission, *, wall_seconds: float = 900.0, only:
                                 wall_seconds=wall_seconds, staff=staff)
         return build_report(submission, specs, observed, limits=limits, seconds=time.monotonic() - started)
     except SandboxError as error:
-        observed = Observed(grader_failure="the grader could not make the sandbox for this submission",
-                            staff=str(error))
+        observed = Observed(grader_failure=f"the grader could not make the sandbox for this submission "
+                                           f"({_first_line(error)})", staff=str(error))
         return build_report(submission, specs, observed, seconds=time.monotonic() - started)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0][:200].rstrip(":")
 
 
 def _sandbox(submission: Submission, workdir: Path, guard_file: Path, guard_log: Path, mode: str) -> Sandbox:
