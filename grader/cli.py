@@ -40,6 +40,14 @@ the nbgrader cycle:
   nbgrader generate_assignment actor_tree && nbgrader release_assignment actor_tree
   ... students fetch and submit; nbgrader collect actor_tree ...
   grade --nbgrader actor_tree --jobs 2 && nbgrader export && nbgrader release_feedback actor_tree
+
+environment:
+  ACTOR_TREE_SANDBOX=off          no bubblewrap sandbox per submission (Ray token authentication only);
+                                  the header of every run says what is in force and why
+  GRADER_RAY_START_TIMEOUT=S      seconds a submission's Ray head may take to start (default 90)
+
+exit status: 0 when every submission was graded (whatever the scores), 1 when the grader itself
+failed on one (it is then not graded, and nothing is written for it), 2 on usage errors.
 """
 
 

@@ -247,7 +247,7 @@ def test_jobs_auto_takes_a_core_each_within_the_memory(monkeypatch):
     assert auto_jobs(Limits(memory_mb=8192))[0] == 3  # 24 GiB hold three 8 GiB limits
     monkeypatch.setattr(psutil, "virtual_memory", lambda: SimpleNamespace(total=2 * 2**30))
     jobs, why = auto_jobs(Limits(memory_mb=3072))
-    assert jobs == 1 and why == "8 cores, 2 GiB of memory, up to 3072 MB per submission"
+    assert jobs == 1 and why == "8 cores, 2 GiB of memory, 3072 MB planned per submission"
 
 
 def test_progress_is_one_plain_line_per_submission_outside_a_terminal():
