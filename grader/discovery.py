@@ -1,5 +1,12 @@
 """Find the submissions behind the paths a user gave: a notebook or .py file, a folder holding
-one (nbgrader's submitted/<student>/<assignment>/), or a class folder of such folders."""
+one (nbgrader's submitted/<student>/<assignment>/), or a class folder of such folders.
+
+Who a submission is: in a class folder, the student folder; a folder given alone, the folder (its
+parent when it is the assignment folder, as in nbgrader's submitted/<student>/actor_tree); a file
+given alone, its name without the suffix (`grade solutions/actor_tree/actor_tree.ipynb` is
+"actor_tree", not "solutions"), unless it is in nbgrader's layout
+(submitted/<student>/<assignment>/<file>), where it is the student folder.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,8 @@ from grader.records import Submission
 ASSIGNMENT = "actor_tree"
 PREFERRED = f"{ASSIGNMENT}.ipynb"
 SUFFIXES = (".ipynb", ".py")
+NBGRADER_STUDENT_FOLDERS = ("submitted", "autograded")
+"""nbgrader's folders of student folders: <course>/submitted/<student>/<assignment>/."""
 
 
 class UsageError(ValueError):
@@ -48,7 +57,11 @@ def _gradable_files(folder: Path) -> list[Path]:
 
 
 def _student_of_file(path: Path) -> str:
-    return _student_of_folder(path.parent) if path.stem == ASSIGNMENT else path.stem
+    """A file given alone is named by its file, unless it is an nbgrader submission's."""
+    folder = path.resolve().parent
+    if folder.name == ASSIGNMENT and folder.parent.parent.name in NBGRADER_STUDENT_FOLDERS:
+        return folder.parent.name
+    return path.stem
 
 
 def _student_of_folder(folder: Path) -> str:

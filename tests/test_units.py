@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -157,6 +159,21 @@ def test_discovery_names_students_by_folder_or_file_and_keeps_them_unique(tmp_pa
     found = discover([nbgrader_file, loose, _write(tmp_path / "other" / "ann.ipynb")])
     assert [s.student for s in found] == ["ann", "ann-2", "ann-3"]
     assert [s.shown_as for s in found] == [str(nbgrader_file), str(loose), str(tmp_path / "other" / "ann.ipynb")]
+
+
+def test_a_file_outside_a_class_folder_is_named_by_its_file(tmp_path, monkeypatch):
+    solution = _write(tmp_path / "solutions" / "actor_tree" / "actor_tree.ipynb")
+    student_folder_file = _write(tmp_path / "dan" / "actor_tree.ipynb")
+    nbgrader_file = _write(tmp_path / "course" / "submitted" / "eve" / "actor_tree" / "actor_tree.ipynb")
+    autograded = _write(tmp_path / "course" / "autograded" / "fay" / "actor_tree" / "answers.ipynb")
+    monkeypatch.chdir(solution.parent)
+    found = discover([solution, student_folder_file, nbgrader_file, autograded, "actor_tree.ipynb"])
+    assert [s.student for s in found] == ["actor_tree", "actor_tree-2", "eve", "fay", "actor_tree-3"]
+    # Folders keep their names: a student's, an nbgrader submission's (its student), a class's students.
+    _write(tmp_path / "class" / "gil" / "actor_tree" / "actor_tree.ipynb")
+    _write(tmp_path / "class" / "hal" / "actor_tree.py")
+    found = discover([tmp_path / "dan", nbgrader_file.parent, tmp_path / "class"])
+    assert [s.student for s in found] == ["dan", "eve", "gil", "hal"]
 
 
 def test_discovery_gives_unusable_student_folders_a_problem_not_an_error(tmp_path):
@@ -330,3 +347,34 @@ def test_a_problem_is_in_the_json_only_when_there_is_one():
     report = Report("a", "ada", (), problem="a is empty")
     assert Report.from_json(json.loads(json.dumps(report.to_json()))).problem == "a is empty"
     assert "problem" not in Report("a", "ada", ()).to_json()
+
+
+def test_the_checks_session_fixture_is_no_instance_method(tmp_path):
+    """The grading plugin's `sub` fixture: an instance method is deprecated for a session fixture
+    (pytest 9 warns, pytest 10 refuses: every check would be the grader's own failure)."""
+    (tmp_path / "check_sub.py").write_text(
+        "from grader.checks import check\n\n@check('x.sub', 'X', points=1)\ndef check_sub(sub):\n"
+        "    assert sub.name == 'the grading'\n")
+    script = """
+import os, sys, pytest
+from grader.session.plugin import GradingPlugin
+
+class Grading:
+    name = "the grading"
+    def require(self, needs):
+        pass
+
+class Journal:
+    results = []
+    def started(self, check_id):
+        pass
+    def result(self, result, staff):
+        self.results.append((result.status, staff))
+
+code = pytest.main(["-q", "-p", "no:cacheprovider", "-c", os.devnull, "--rootdir", ".", "-o", "python_files=*.py",
+                    "-o", "python_functions=check_*", "-W", "error::pytest.PytestRemovedIn10Warning", "check_sub.py"],
+                   plugins=[GradingPlugin(Grading(), Journal())])
+print("RESULTS", code, Journal.results)
+"""
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert "RESULTS 0 [('passed', '')]" in done.stdout, done.stdout[-3000:] + done.stderr[-3000:]
