@@ -360,9 +360,7 @@ def _print_reports(args, reports, *, single: bool, similar=()) -> None:
             print()
         if len(reports) > 1:
             print(terminal.render_summary(reports))
-        for pair in similar:
-            a, b = pair["students"]
-            print(f"similar code: {a} and {b} ({pair['similarity']:.0%} of their own code alike)")
+        _print_similar(similar)
     if args.csv:
         text = tables.to_csv(reports)
         if args.csv == "-":
@@ -370,6 +368,12 @@ def _print_reports(args, reports, *, single: bool, similar=()) -> None:
         else:
             Path(args.csv).write_text(text)
             print(f"wrote {args.csv}", file=sys.stderr)
+
+
+def _print_similar(similar) -> None:
+    for pair in similar:
+        a, b = pair["students"]
+        print(f"similar code: {a} and {b} ({pair['similarity']:.0%} of their own code alike)")
 
 
 def _jobs(text: str):
@@ -448,8 +452,10 @@ def _nbgrader(args) -> int:
                                    limits=_limits(args), run_one=run_one)
     except CourseError as error:
         parser().error(str(error))
+    similar = _similar_pairs(args, reports) if len(reports) > 1 else []
     print(terminal.render_summary(reports))
-    _class_outputs(args, reports, _similar_pairs(args, reports) if args.report else [])
+    _print_similar(similar)
+    _class_outputs(args, reports, similar)
     print(f"\nrecorded in {Path.cwd() / 'gradebook.db'} (nbgrader export), autograded/ and feedback/ "
           f"(nbgrader release_feedback {args.nbgrader})")
     return _exit_status(reports)
