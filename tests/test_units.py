@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -378,3 +379,49 @@ print("RESULTS", code, Journal.results)
 """
     done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert "RESULTS 0 [('passed', '')]" in done.stdout, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+GUARDED_PROCESS = r"""
+import os, sys
+secret, own, classes = sys.argv[1], sys.argv[2], os.open(sys.argv[3], os.O_RDONLY)  # an allowed folder
+results = []
+for attempt in (lambda: open(secret).read(),
+                lambda: os.read(os.open("bob/secret.py", os.O_RDONLY, dir_fd=classes), 10),
+                lambda: os.unlink("bob/secret.py", dir_fd=classes),
+                lambda: open(os.environ["GRADER_GUARD"]).read(),
+                lambda: open(own).read()):
+    try:
+        attempt()
+        results.append("allowed")
+    except PermissionError as error:
+        results.append("refused" if "off limits" in str(error) else repr(error))
+print(",".join(results))
+"""
+
+
+def test_the_guard_refuses_by_name_and_by_folder_descriptor_and_its_record_cannot_be_erased(tmp_path):
+    """A real Python process with the grader's start-up hook (no Ray): the deny list holds no path in
+    clear; a denied file is refused by name and through a folder descriptor; the rules are
+    refused too; the student's own file is not; every refusal reached the record (a socket)."""
+    from grader.runtime import with_startup_path
+    from grader.runtime.off_limits import AttemptRecord, OffLimits
+
+    other = tmp_path / "class" / "bob" / "secret.py"
+    own = tmp_path / "class" / "ada" / "own.py"
+    for path in (other, own):
+        path.parent.mkdir(parents=True)
+        path.write_text("# work")
+    record_path = tmp_path / "guard.sock"
+    guard = OffLimits(deny=(str(other.parent),), allow=(str(own.parent),)).write(tmp_path, [], record_path)
+    assert "bob" not in guard.read_text() and str(tmp_path) not in guard.read_text().replace(str(record_path), "")
+    env = with_startup_path(dict(os.environ, GRADER_GUARD=str(guard)))
+    with AttemptRecord(record_path) as record:
+        done = subprocess.run([sys.executable, "-c", GUARDED_PROCESS, str(other), str(own), str(own.parents[1])],
+                              env=env,
+                              capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert done.stdout.strip() == "refused,refused,refused,refused,allowed", done.stderr[-2000:]
+    assert other.exists()
+    events = [line.split("\t")[:2] for line in record.lines]
+    assert events == [["open", str(other)], ["open", "bob/secret.py"], ["os.remove", "bob/secret.py"],
+                      ["open", str(guard)]]
+    assert record.flags()[0].startswith(f"Tampering: the code being graded tried to reach {other} (open)")

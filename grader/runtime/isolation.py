@@ -21,8 +21,7 @@ from grader.checks import all_specs
 from grader.course_notebooks import solution_notebook
 from grader.records import Report, Submission
 from grader.runtime.cluster import HeadStartError, RayHead, grading_environment
-from grader.runtime.off_limits import OffLimits
-from grader.runtime.off_limits import attempts as refused_attempts
+from grader.runtime.off_limits import AttemptRecord, OffLimits
 from grader.runtime.limits import DEFAULT_LIMITS, ControlGroup, Limits
 from grader.runtime.owned import owned_name
 from grader.runtime.sandbox import NAMESPACES, Sandbox, SandboxError, protection
@@ -73,9 +72,11 @@ def grade_isolated(submission: Submission, *, wall_seconds: float = 900.0, only:
     workdir = Path(tempfile.mkdtemp(prefix=owned_name()))
     try:
         journals = [_journal(workdir, attempt) for attempt in ATTEMPTS]
-        guard_file, guard_log = (guard or OffLimits()).write(workdir, journals)
+        record_path = workdir / "guard.sock"
+        guard_file = (guard or OffLimits()).write(workdir, journals, record_path)
         mode, protection_note = protection()
-        with ControlGroup(limits) as group, _sandbox(submission, workdir, guard_file, guard_log, mode) as box:
+        with AttemptRecord(record_path) as record, ControlGroup(limits) as group, \
+                _sandbox(submission, workdir, guard_file, record_path, mode) as box:
             # For every process of the run: the guard (see runtime/off_limits.py), the sandbox's home.
             guarded = {"GRADER_GUARD": str(guard_file), **box.environment}
             head = RayHead(workdir, preexec_fn=group.enter, extra_env=guarded, wrap=box.wrap,
@@ -104,7 +105,7 @@ def grade_isolated(submission: Submission, *, wall_seconds: float = 900.0, only:
                 staff += (f"\npeak use of the whole submission: {usage.peak_memory_mb:.0f} MB of "
                           f"{limits.memory_mb} MB, {usage.peak_tasks} of {limits.tasks} processes and threads")
             staff += f"\n{timing}\n{protection_note}"
-            observed = Observed(runs=tuple(runs), refused=tuple(refused_attempts(guard_log)),
+            observed = Observed(runs=tuple(runs), refused=tuple(record.flags()),
                                 limits_off="" if group.enforced else group.unavailable,
                                 wall_seconds=wall_seconds, staff=staff)
         return build_report(submission, specs, observed, limits=limits, seconds=time.monotonic() - started)
@@ -120,16 +121,16 @@ def _first_line(error: Exception) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0][:200].rstrip(":")
 
 
-def _sandbox(submission: Submission, workdir: Path, guard_file: Path, guard_log: Path, mode: str) -> Sandbox:
-    """The submission's view: its own file, the guard's list (read only); a home and temp folder,
-    Ray's temp dir, the scratch folders and the guard's log (writable). The journals stay outside:
-    they are handed over as open descriptors."""
+def _sandbox(submission: Submission, workdir: Path, guard_file: Path, record: Path, mode: str) -> Sandbox:
+    """The submission's view: its own file, the guard's rules and the socket of its record of
+    refused attempts (read only: a datagram needs no write to a file); a home and temp folder,
+    Ray's temp dir and the scratch folders (writable). The journals stay outside: they are handed
+    over as open descriptors."""
     scratch = [_scratch(workdir, attempt) for attempt in ATTEMPTS]
-    writable = [workdir / "home", workdir / "ray", *scratch, guard_log]
-    for folder in writable[:-1]:
+    writable = [workdir / "home", workdir / "ray", *scratch]
+    for folder in writable:
         folder.mkdir(exist_ok=True)
-    guard_log.touch()
-    readable = [Path(submission.path).resolve(), guard_file]
+    readable = [Path(submission.path).resolve(), guard_file, record]
     return Sandbox(readable, writable, hidden=_solutions(), enabled=mode == NAMESPACES)
 
 

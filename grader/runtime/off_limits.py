@@ -1,15 +1,29 @@
 """Which paths the code being graded may not touch, for the audit hook that every process of a
-grading run installs at start-up (grader/runtime/startup/sitecustomize.py)."""
+grading run installs at start-up (grader/runtime/startup/sitecustomize.py), and the record of what
+it refused.
+
+The hook reads its rules from a file the code being graded can read too, so the file names no
+path: only a salted hash of each one (the hook hashes every folder a path is in and looks them
+up). The refused attempts are not written to a file that code could truncate: each is sent as a
+datagram to a socket this process reads (AttemptRecord), so what was sent stays sent.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import secrets
+import socket
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader.course_notebooks import solution_notebook
 from grader.records import Submission
+
+MAX_ATTEMPTS_KEPT = 1000
+"""Datagrams kept per run (a flood of refused attempts costs no memory)."""
 
 
 @dataclass(frozen=True)
@@ -17,14 +31,63 @@ class OffLimits:
     deny: tuple[str, ...] = ()
     allow: tuple[str, ...] = ()
 
-    def write(self, workdir: Path, own_files: list[Path]) -> tuple[Path, Path]:
-        """The guard file for one submission's run; (guard file, attempts log)."""
-        log = workdir / "guard.log"
+    def write(self, workdir: Path, own_files: list[Path], record: Path) -> Path:
+        """The guard file for one submission's run (its rules, no path in clear); `record` is the
+        socket of the run's AttemptRecord."""
         config = workdir / "guard.json"
-        deny = [*self.deny, *(str(p) for p in own_files), str(config), str(log)]
-        config.write_text(json.dumps({"deny": [_real(p) for p in deny], "allow": [_real(p) for p in self.allow],
-                                      "log": str(log)}))
-        return config, log
+        salt = secrets.token_hex(16)
+        deny = [*self.deny, *(str(p) for p in own_files), str(config), str(record)]
+        config.write_text(json.dumps({"salt": salt, "deny": sorted({path_hash(salt, _real(p)) for p in deny}),
+                                      "allow": sorted({path_hash(salt, _real(p)) for p in self.allow}),
+                                      "record": str(record)}))
+        return config
+
+
+def path_hash(salt: str, real_path: str) -> str:
+    """How the guard file names a path (sitecustomize.py hashes the same way)."""
+    return hashlib.sha256(f"{salt}\0{real_path}".encode("utf-8", "surrogateescape")).hexdigest()
+
+
+class AttemptRecord:
+    """`with AttemptRecord(path) as record:` a datagram socket at `path` that the audit hooks of
+    the run send each refused attempt to; record.flags() once the run is over."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.lines: list[str] = []
+        self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._thread = threading.Thread(target=self._read, daemon=True)
+
+    def __enter__(self) -> "AttemptRecord":
+        self._socket.bind(str(self.path))
+        os.chmod(self.path, 0o666)  # every process of the run may report, whatever its user
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        # An empty datagram ends the reader: it queues after every attempt sent before it.
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as waker:
+            try:
+                waker.sendto(b"", str(self.path))
+            except OSError:
+                pass
+        self._thread.join(5)
+        self._socket.close()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                data = self._socket.recv(8192)
+            except OSError:
+                return
+            if not data:
+                return
+            if len(self.lines) < MAX_ATTEMPTS_KEPT:
+                self.lines.append(data.decode("utf-8", "replace"))
+
+    def flags(self, limit: int = 5) -> list[str]:
+        """Flags for the instructor, from the attempts the hooks refused."""
+        return attempt_flags(self.lines, limit)
 
 
 def for_submission(submission: Submission, everyone: list[Submission], *, results_dir=None,
@@ -42,12 +105,7 @@ def for_submission(submission: Submission, everyone: list[Submission], *, result
     return OffLimits(deny=tuple(deny), allow=(str(_folder(submission)),))
 
 
-def attempts(log: Path, limit: int = 5) -> list[str]:
-    """Flags for the instructor, from the attempts the hook refused."""
-    try:
-        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return []
+def attempt_flags(lines: list[str], limit: int = 5) -> list[str]:
     seen = list(dict.fromkeys(tuple(line.split("\t")[:2]) for line in lines if "\t" in line))
     flags = [f"Tampering: the code being graded tried to reach {path} ({event}), which is off limits; "
              "it was refused." for event, path in seen[:limit]]

@@ -3,58 +3,126 @@
 # tasks. When the grader names a guard file (GRADER_GUARD), an audit hook, which Python code cannot
 # remove, refuses the submission's code any file operation on the paths it lists (the reference
 # solutions, other students' work, the results and feedback folders, the grader's journal) and
-# logs each attempt for the instructor. Outside grading runs this file does nothing.
+# reports each attempt to the grader (a datagram to its socket: nothing the code can erase). The
+# file names no path, only salted hashes (grader/runtime/off_limits.py), so reading it tells
+# nothing. A name relative to a folder descriptor (dir_fd, or os.open relative to an open folder)
+# is judged where it really points. Outside grading runs this file does nothing.
 import os
 import sys
 
 
 def _install(guard_file):
-    import json  # only in grading runs: every other Python start on this path pays nothing
+    import hashlib  # only in grading runs: every other Python start on this path pays nothing
+    import json
+    import socket
+    import threading
 
     with open(guard_file, encoding="utf-8") as handle:
         guard = json.load(handle)
-    deny = tuple(guard["deny"])
-    allow = tuple(guard["allow"])
-    log_path = guard["log"]
-    busy = []
+    salt = guard["salt"]
+    deny = frozenset(guard["deny"])
+    allow = frozenset(guard["allow"])
+    record = guard["record"]
+    inside = threading.local()  # the hook's own file operations are not judged (per thread: no gap for others)
 
-    def closest(path, prefixes):
-        """Length of the longest of `prefixes` that `path` is or is inside of (0: none)."""
-        return max((len(p) for p in prefixes if path == p or path.startswith(p.rstrip(os.sep) + os.sep)),
-                   default=0)
+    def rule(real):
+        """"deny", "allow" or "": the rule of the closest folder `real` is in (or is)."""
+        path = real
+        while True:
+            digest = hashlib.sha256(f"{salt}\0{path}".encode("utf-8", "surrogateescape")).hexdigest()
+            if digest in deny:
+                return "deny"
+            if digest in allow:
+                return "allow"
+            parent = os.path.dirname(path)
+            if parent == path:
+                return ""
+            path = parent
 
-    def refused(path):
+    def places(path, dir_fd):
+        """Every real path `path` may name: an absolute one names itself; a relative one is taken
+        from dir_fd's folder, else from the current folder and from every folder this process
+        holds open (os.open's audit event does not say which dir_fd it was given)."""
+        name = os.fsdecode(path)
+        if os.path.isabs(name):
+            return [name]
+        if isinstance(dir_fd, int) and dir_fd >= 0:
+            return [os.path.join(_folder_of(dir_fd), name)]
+        return [os.path.join(os.getcwd(), name)] + [os.path.join(f, name) for f in _open_folders()]
+
+    def refused(path, dir_fd=None):
         if isinstance(path, int) or path is None:
             return False
         try:
-            real = os.path.realpath(os.fsdecode(path))
+            candidates = places(path, dir_fd)
+            return any(rule(os.path.realpath(candidate)) == "deny" for candidate in candidates)
         except (TypeError, ValueError, OSError):
             return False
-        # The more precise rule wins: another student's file in the student's own folder is refused.
-        return closest(real, deny) > closest(real, allow)
+
+    def report(event, path):
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as channel:
+                channel.sendto(f"{event}\t{os.fsdecode(path)}\t{os.getpid()}".encode("utf-8", "replace")[:4000],
+                               record)
+        except OSError:
+            pass
 
     def hook(event, args):
-        if busy or event not in EVENTS or not args:
+        if getattr(inside, "busy", False) or event not in EVENTS or not args:
             return
-        paths = args[:2] if event in TWO_PATHS else args[:1]
-        for path in paths:
-            if refused(path):
-                busy.append(1)
-                try:
-                    fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-                    os.write(fd, f"{event}\t{os.fsdecode(path)}\t{os.getpid()}\n".encode("utf-8", "replace"))
-                    os.close(fd)
-                finally:
-                    busy.clear()
-                raise PermissionError(f"{os.fsdecode(path)} is off limits to the code being graded")
+        inside.busy = True
+        try:
+            for path, dir_fd in EVENTS[event](args):
+                if refused(path, dir_fd):
+                    report(event, path)
+                    raise PermissionError(f"{os.fsdecode(path)} is off limits to the code being graded")
+        finally:
+            inside.busy = False
 
     sys.addaudithook(hook)
 
 
-EVENTS = {"open", "os.rename", "os.replace", "os.link", "os.symlink", "os.remove", "os.rmdir", "os.mkdir",
-          "os.chmod", "os.chown", "os.truncate", "os.utime", "os.listdir", "os.scandir", "shutil.rmtree",
-          "shutil.copyfile", "shutil.copytree", "shutil.move", "os.chdir", "glob.glob"}
-TWO_PATHS = {"os.rename", "os.replace", "os.link", "os.symlink", "shutil.copyfile", "shutil.copytree", "shutil.move"}
+def _folder_of(fd):
+    return os.readlink(f"/proc/self/fd/{fd}")
+
+
+def _open_folders():
+    found = []
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{name}")
+        except OSError:
+            continue
+        if target.startswith("/") and os.path.isdir(target):
+            found.append(target)
+    return found
+
+
+def _one(args):
+    return [(args[0], None)]
+
+
+def _at(index):
+    """The path is args[0], its dir_fd args[index]."""
+    return lambda args: [(args[0], args[index] if len(args) > index else None)]
+
+
+def _two(args):
+    """src, dst, src_dir_fd, dst_dir_fd (os.rename, os.replace, os.link)."""
+    return [(args[0], args[2] if len(args) > 2 else None), (args[1], args[3] if len(args) > 3 else None)]
+
+
+def _pair(args):
+    return [(args[0], None), (args[1], None)] if len(args) > 1 else [(args[0], None)]
+
+
+EVENTS = {"open": _one, "os.listdir": _one, "os.scandir": _one, "os.chdir": _one, "glob.glob": _one,
+          "os.truncate": _one, "shutil.rmtree": _at(1),
+          "os.remove": _at(1), "os.rmdir": _at(1), "os.mkdir": _at(2), "os.chmod": _at(2), "os.chown": _at(3),
+          "os.utime": _at(3), "os.rename": _two, "os.replace": _two, "os.link": _two,
+          "os.symlink": lambda args: [(args[0], None), (args[1], args[2] if len(args) > 2 else None)],
+          "shutil.copyfile": _pair, "shutil.copytree": _pair, "shutil.move": _pair}
+"""The audit events that touch paths, and where their paths (and folder descriptors) are."""
 
 if os.environ.get("GRADER_GUARD"):
     _install(os.environ["GRADER_GUARD"])
