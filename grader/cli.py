@@ -435,7 +435,7 @@ def _gradescope_autograder(args) -> int:
 
     out = build_autograder(Path(args.gradescope_autograder)).resolve()
     print(f"wrote {out}\n\nOn Gradescope: a Programming Assignment, Configure Autograder, upload this zip "
-          "(Ubuntu base image), then test it with a notebook; see the README's Gradescope section.")
+          "(Ubuntu 22.04 base image), then test it with a notebook; see the README's Gradescope section.")
     return 0
 
 
