@@ -2,10 +2,11 @@
 one (nbgrader's submitted/<student>/<assignment>/), or a class folder of such folders.
 
 Who a submission is: in a class folder, the student folder; a folder given alone, the folder (its
-parent when it is the assignment folder, as in nbgrader's submitted/<student>/actor_tree); a file
-given alone, its name without the suffix (`grade solutions/actor_tree/actor_tree.ipynb` is
+parent when it is the assignment folder, as in nbgrader's submitted/<student>/actor_tree); one
+file given alone, its name without the suffix (`grade solutions/actor_tree/actor_tree.ipynb` is
 "actor_tree", not "solutions"), unless it is in nbgrader's layout
-(submitted/<student>/<assignment>/<file>), where it is the student folder.
+(submitted/<student>/<assignment>/<file>), where it is the student folder; files given side by
+side (`grade alice/actor_tree.ipynb bob/actor_tree.ipynb`), by their folders, which tell them apart.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class UsageError(ValueError):
 
 
 def discover(paths) -> list[Submission]:
+    paths = list(paths)
     found: list[Submission] = []
     for given in paths:
         path = Path(given)
@@ -34,7 +36,7 @@ def discover(paths) -> list[Submission]:
         if path.is_file():
             if path.suffix not in SUFFIXES:
                 raise UsageError(f"{given}: not a notebook (.ipynb) or Python file (.py)")
-            found.append(Submission(str(path), _student_of_file(path), str(given)))
+            found.append(Submission(str(path), _student_of_file(path, alone=len(paths) == 1), str(given)))
         elif _gradable_files(path):
             found.append(_from_folder(path, _student_of_folder(path), str(given)))
         else:
@@ -56,12 +58,13 @@ def _gradable_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in SUFFIXES and _visible(p))
 
 
-def _student_of_file(path: Path) -> str:
-    """A file given alone is named by its file, unless it is an nbgrader submission's."""
+def _student_of_file(path: Path, *, alone: bool) -> str:
     folder = path.resolve().parent
     if folder.name == ASSIGNMENT and folder.parent.parent.name in NBGRADER_STUDENT_FOLDERS:
         return folder.parent.name
-    return path.stem
+    if alone or path.stem != ASSIGNMENT:
+        return path.stem
+    return _student_of_folder(path.parent)
 
 
 def _student_of_folder(folder: Path) -> str:

@@ -360,6 +360,8 @@ def run(*, hidden_visibility: str = HIDDEN_VISIBILITY, wall_seconds: float = WAL
     def partial(_submission, runs) -> None:
         done = set().union(*(progress(run).graded for run in runs))
         report = build_report(submission, specs, Observed(runs=tuple(runs)))
+        if not report.graded:
+            return  # the grader failed: the last results.json stays as it was, the final one says so
         checks = [c if c.id in done else CheckResult.failed(s, NOT_YET) for c, s in zip(report.checks, specs,
                                                                                           strict=True)]
         _write(results, results_json(checks, specs, hidden_visibility, time.monotonic() - started,

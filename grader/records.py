@@ -57,6 +57,8 @@ class CheckResult:
     @property
     def student_feedback(self) -> str:
         """The feedback a student may read: the one rule for hidden checks."""
+        if self.feedback.startswith(GRADER_FAILED.split("{")[0]):  # nothing was judged: nothing to hide
+            return self.feedback
         return HIDDEN_FEEDBACK if self.visibility == HIDDEN and self.status != PASSED else self.feedback
 
     @property

@@ -21,6 +21,9 @@ FORGED_FEEDBACK = ("The grading journal held two results for this check, so one 
                    "graded; the check cannot be scored. Your instructor has been told.")
 FORGED_RESULT_FLAG = "The grading journal held a result the grader did not produce (tampering?)."
 FORGED_LINE_FLAG = "The grading journal held lines the grader did not write (tampering?)."
+CRASHED_FLAG = ("The grading process stopped with an error while it graded (the staff log has it): the grader's "
+                "bug or the submission's doing; the checks it had not graded were not run.")
+CRASHED_STOP = "the grading process stopped with an error (your instructor can see why)"
 RAY_STOPPED_FLAG = "The submission stopped its own Ray runtime while it was graded; the remaining checks could not run."
 LIMIT_TEXT = {
     "memory": "went over the memory limit ({memory_mb} MB for all of the submission's processes together, "
@@ -55,6 +58,9 @@ class ProcessRun:
     """The core processes of its Ray runtime found gone (the parent then stopped the process)."""
     running: bool = False
     """Still running: a partial view (see grader.runtime.isolation's on_partial)."""
+    loading_began: bool = True
+    """It said, on a pipe only the parent reads, that the submission's code was about to run: a
+    crash it reports after that may be the submission's doing, one before it is the grader's."""
 
 
 @dataclass(frozen=True)
@@ -147,6 +153,7 @@ def build_report(submission: Submission, specs: list[CheckSpec], observed: Obser
     started: set[str] = set()
     limit_hits: dict[str, str] = {}
     running = None
+    crashed_while_grading = False
     for run in observed.runs:
         for event, last in _events(run):
             kind = event.get("event") if event else None
@@ -172,8 +179,12 @@ def build_report(submission: Submission, specs: list[CheckSpec], observed: Obser
             elif kind == journal_format.TAMPERED:
                 flags.append(str(event.get("flag") or "Tampering with the grading process (tampering?)."))
             elif kind == journal_format.CRASHED:
-                grader_failure = grader_failure or "the grading process failed"
                 staff += "\n" + str(event.get("staff", ""))
+                if not run.loading_began:  # no student code had run: the grader's own failure
+                    grader_failure = grader_failure or "the grading process failed before the submission was loaded"
+                else:  # student code can end a run this way (an interrupt, a forged line): never "not graded"
+                    crashed_while_grading = True
+                    flags.append(CRASHED_FLAG)
             elif kind == journal_format.FINISHED and last:
                 pass
             elif event is not None or not last:  # a torn last line is a kill mid-write, not a forgery
@@ -194,7 +205,7 @@ def build_report(submission: Submission, specs: list[CheckSpec], observed: Obser
     if observed.limits_off:
         staff += f"\nmemory and process limits not enforced here: {observed.limits_off}; to enforce them, {ENABLE_HINT}"
     flags.extend(observed.refused)
-    stop = _stop_reason(observed)
+    stop = _stop_reason(observed) or (CRASHED_STOP if crashed_while_grading else "")
     for check_id, what in limit_hits.items():
         if check_id in by_id and by_id[check_id].status != PASSED:
             hit = by_id[check_id]

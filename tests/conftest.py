@@ -266,7 +266,8 @@ os.environ.setdefault("PYTHONUNBUFFERED", "1")
 
 def grader_failures(reports) -> list[str]:
     """Reports where the grader itself failed (a bug of ours, whatever the submission did)."""
-    return [r.student for r in reports if r.grader_failure]
+    return [r.student for r in reports
+            if r.grader_failure or any(c.feedback.startswith("The grader itself failed") for c in r.checks)]
 
 
 DISTINCTIVE = 25

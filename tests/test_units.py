@@ -162,14 +162,18 @@ def test_discovery_names_students_by_folder_or_file_and_keeps_them_unique(tmp_pa
     assert [s.shown_as for s in found] == [str(nbgrader_file), str(loose), str(tmp_path / "other" / "ann.ipynb")]
 
 
-def test_a_file_outside_a_class_folder_is_named_by_its_file(tmp_path, monkeypatch):
+def test_a_file_given_alone_is_named_by_its_file_files_side_by_side_by_their_folders(tmp_path, monkeypatch):
     solution = _write(tmp_path / "solutions" / "actor_tree" / "actor_tree.ipynb")
     student_folder_file = _write(tmp_path / "dan" / "actor_tree.ipynb")
     nbgrader_file = _write(tmp_path / "course" / "submitted" / "eve" / "actor_tree" / "actor_tree.ipynb")
     autograded = _write(tmp_path / "course" / "autograded" / "fay" / "actor_tree" / "answers.ipynb")
+    assert [s.student for s in discover([solution])] == ["actor_tree"]  # not "solutions"
+    assert [s.student for s in discover([nbgrader_file])] == ["eve"]
     monkeypatch.chdir(solution.parent)
-    found = discover([solution, student_folder_file, nbgrader_file, autograded, "actor_tree.ipynb"])
-    assert [s.student for s in found] == ["actor_tree", "actor_tree-2", "eve", "fay", "actor_tree-3"]
+    assert [s.student for s in discover(["actor_tree.ipynb"])] == ["actor_tree"]
+    # Side by side, the folders tell them apart (grade alice/actor_tree.ipynb bob/actor_tree.ipynb).
+    found = discover([solution, student_folder_file, nbgrader_file, autograded, _write(tmp_path / "ivy.py")])
+    assert [s.student for s in found] == ["solutions", "dan", "eve", "fay", "ivy"]
     # Folders keep their names: a student's, an nbgrader submission's (its student), a class's students.
     _write(tmp_path / "class" / "gil" / "actor_tree" / "actor_tree.ipynb")
     _write(tmp_path / "class" / "hal" / "actor_tree.py")
@@ -389,12 +393,24 @@ for attempt in (lambda: open(secret).read(),
                 lambda: os.read(os.open("bob/secret.py", os.O_RDONLY, dir_fd=classes), 10),
                 lambda: os.unlink("bob/secret.py", dir_fd=classes),
                 lambda: open(os.environ["GRADER_GUARD"]).read(),
-                lambda: open(own).read()):
+                lambda: open(own).read(),
+                lambda: open(sys.argv[4]).read()):
     try:
         attempt()
         results.append("allowed")
     except PermissionError as error:
         results.append("refused" if "off limits" in str(error) else repr(error))
+gone = os.path.join(os.path.dirname(own), "gone")
+os.mkdir(gone)
+os.chdir(gone)
+os.rmdir(gone)  # a current folder that no longer exists: relative names point nowhere known
+try:
+    open("../../bob/secret.py").read()
+    results.append("allowed")
+except PermissionError:
+    results.append("refused")
+except OSError:
+    results.append("failed")
 print(",".join(results))
 """
 
@@ -402,26 +418,57 @@ print(",".join(results))
 def test_the_guard_refuses_by_name_and_by_folder_descriptor_and_its_record_cannot_be_erased(tmp_path):
     """A real Python process with the grader's start-up hook (no Ray): the deny list holds no path in
     clear; a denied file is refused by name and through a folder descriptor; the rules are
-    refused too; the student's own file is not; every refusal reached the record (a socket)."""
+    refused too; the student's own file is not, nor a submission graded inside a denied folder; a
+    relative name from a removed current folder is refused; every refusal reached the record."""
     from grader.runtime import with_startup_path
     from grader.runtime.off_limits import AttemptRecord, OffLimits
 
     other = tmp_path / "class" / "bob" / "secret.py"
     own = tmp_path / "class" / "ada" / "own.py"
-    for path in (other, own):
+    in_place = tmp_path / "solutions" / "actor_tree" / "actor_tree.ipynb"  # the reference graded where it sits
+    for path in (other, own, in_place):
         path.parent.mkdir(parents=True)
         path.write_text("# work")
     record_path = tmp_path / "guard.sock"
-    guard = OffLimits(deny=(str(other.parent),), allow=(str(own.parent),)).write(tmp_path, [], record_path)
+    guard = OffLimits(deny=(str(other.parent), str(in_place.parent)),
+                      allow=(str(own.parent), str(in_place.parent))).write(tmp_path, [], record_path)
     assert "bob" not in guard.read_text() and str(tmp_path) not in guard.read_text().replace(str(record_path), "")
     env = with_startup_path(dict(os.environ, GRADER_GUARD=str(guard)))
     with AttemptRecord(record_path) as record:
-        done = subprocess.run([sys.executable, "-c", GUARDED_PROCESS, str(other), str(own), str(own.parents[1])],
-                              env=env,
+        done = subprocess.run([sys.executable, "-c", GUARDED_PROCESS, str(other), str(own), str(own.parents[1]),
+                               str(in_place)], env=env,
                               capture_output=True, text=True, timeout=60, cwd=tmp_path)
-    assert done.stdout.strip() == "refused,refused,refused,refused,allowed", done.stderr[-2000:]
+    assert done.stdout.strip() == "refused,refused,refused,refused,allowed,allowed,refused", done.stderr[-2000:]
     assert other.exists()
     events = [line.split("\t")[:2] for line in record.lines]
     assert events == [["open", str(other)], ["open", "bob/secret.py"], ["os.remove", "bob/secret.py"],
-                      ["open", str(guard)]]
+                      ["open", str(guard)], ["open", "../../bob/secret.py"]]
     assert record.flags()[0].startswith(f"Tampering: the code being graded tried to reach {other} (open)")
+
+
+def test_the_record_of_refusals_takes_no_command_and_survives_a_flood(tmp_path):
+    """An empty datagram (the old stop signal) and a flood far beyond the socket's queue: the record
+    keeps reading (the sender is never stuck), keeps a bounded number of lines, and the flood is
+    itself flagged (it cannot hide a refusal without being seen)."""
+    import socket
+    import threading
+
+    from grader.runtime.off_limits import MAX_ATTEMPTS_KEPT, AttemptRecord
+
+    path = tmp_path / "guard.sock"
+    with AttemptRecord(path) as record:
+        def flood():
+            with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sender:
+                sender.sendto(b"", str(path))
+                for number in range(MAX_ATTEMPTS_KEPT + 200):
+                    sender.sendto(f"open\tforged-{number}\t1".encode(), str(path))
+                sender.sendto(b"open\t/the/real/refusal\t2", str(path))
+
+        sender = threading.Thread(target=flood)
+        sender.start()
+        sender.join(30)
+        assert not sender.is_alive(), "the record stopped reading"
+    assert len(record.lines) == MAX_ATTEMPTS_KEPT
+    flags = record.flags(limit=1)
+    assert flags[0].startswith("Tampering: the code being graded tried to reach forged-0 (open)")
+    assert flags[-1] == f"... and {MAX_ATTEMPTS_KEPT - 1} more refused attempts of the same kind."

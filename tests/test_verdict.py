@@ -10,8 +10,8 @@ import pytest
 from grader.records import CheckResult, CheckSpec, Submission
 from grader.runtime.limits import Limits
 from grader.session.journal import Journal, read_lines
-from grader.verdict import (FORGED_FEEDBACK, FORGED_LINE_FLAG, FORGED_RESULT_FLAG, RAY_STOPPED_FLAG, LimitHit, Observed,
-                            ProcessRun, build_report, progress)
+from grader.verdict import (CRASHED_FLAG, FORGED_FEEDBACK, FORGED_LINE_FLAG, FORGED_RESULT_FLAG, RAY_STOPPED_FLAG,
+                            LimitHit, Observed, ProcessRun, build_report, progress)
 
 SPECS = [CheckSpec("a.one", "First", 1), CheckSpec("a.two", "Second", 2), CheckSpec("a.three", "Third", 1)]
 SUBMISSION = Submission(path="/x/alice.py", student="alice", shown_as="alice.py")
@@ -196,10 +196,27 @@ def test_a_grader_failure_is_no_grade_even_for_the_checks_that_finished(writer):
     assert "the grader's own bug" in report.staff_log and "staff_log" not in report.to_json(student_view=True)
 
 
-def test_a_crash_reported_by_the_grading_process_is_a_grader_failure(writer):
+def test_a_crash_before_the_submission_ran_is_a_grader_failure(writer):
     writer.journal.crashed("Traceback: pytest could not start")
-    report = _report(writer.run())
-    assert report.grader_failure == "the grading process failed" and report.to_json()["score"] is None
+    report = _report(writer.run(loading_began=False))
+    assert report.grader_failure == "the grading process failed before the submission was loaded"
+    assert report.to_json()["score"] is None
+
+
+def test_a_crash_once_the_submission_ran_is_no_grader_failure_and_keeps_what_was_graded(writer):
+    """Student code can end a run this way (an interrupt makes pytest stop, or a forged line): it
+    must not turn its own grade into "not graded"."""
+    writer.passed(SPECS[0])
+    writer.journal.started(SPECS[1].id)
+    writer.journal.crashed("KeyboardInterrupt")
+    writer.journal.finished()
+    report = _report(writer.run(loading_began=True))
+    assert report.graded and report.score == SPECS[0].points
+    checks = _by_id(report)
+    assert checks[SPECS[1].id].feedback == ("This check was running when the grading process stopped with an error "
+                                            "(your instructor can see why).")
+    assert checks[SPECS[2].id].feedback.startswith("Not run: the grading process stopped with an error")
+    assert CRASHED_FLAG in report.flags and "KeyboardInterrupt" in report.staff_log
 
 
 def test_refused_file_operations_and_limits_off_are_reported(writer):

@@ -53,6 +53,10 @@ class BoundedOutput:
                 self.head += chunk[: OUTPUT_KEEP_BYTES - len(self.head)]
             self.tail = (self.tail + chunk)[-OUTPUT_KEEP_BYTES:]
 
+    def began_loading(self) -> bool:
+        """The grading process said it was about to run the submission's code (journal.LOADING_MARKER)."""
+        return journal_file.LOADING_MARKER.encode() in bytes(self.head)
+
     def text(self) -> str:
         self._thread.join(5)
         if self.total <= OUTPUT_KEEP_BYTES:
@@ -105,9 +109,10 @@ def grade_isolated(submission: Submission, *, wall_seconds: float = 900.0, only:
                 staff += (f"\npeak use of the whole submission: {usage.peak_memory_mb:.0f} MB of "
                           f"{limits.memory_mb} MB, {usage.peak_tasks} of {limits.tasks} processes and threads")
             staff += f"\n{timing}\n{protection_note}"
-            observed = Observed(runs=tuple(runs), refused=tuple(record.flags()),
-                                limits_off="" if group.enforced else group.unavailable,
-                                wall_seconds=wall_seconds, staff=staff)
+            limits_off = "" if group.enforced else group.unavailable
+        # After the record's block: every refusal sent before it closed has been read.
+        observed = Observed(runs=tuple(runs), refused=tuple(record.flags()), limits_off=limits_off,
+                            wall_seconds=wall_seconds, staff=staff)
         return build_report(submission, specs, observed, limits=limits, seconds=time.monotonic() - started)
     except SandboxError as error:
         observed = Observed(grader_failure=f"the grader could not make the sandbox for this submission "
@@ -231,7 +236,8 @@ def _run_grading_process(submission: Submission, head: RayHead, workdir: Path, w
             if on_partial is not None and (lines := journal_file.read_lines(journal)) != seen:
                 seen = lines
                 try:
-                    on_partial(ProcessRun(journal=lines, returncode=None, running=True))
+                    on_partial(ProcessRun(journal=lines, returncode=None, running=True,
+                                          loading_began=output.began_loading()))
                 except Exception:  # a partial view that cannot be shown must not stop the grading
                     on_partial = None
             time.sleep(WATCH_SECONDS)
@@ -242,9 +248,11 @@ def _run_grading_process(submission: Submission, head: RayHead, workdir: Path, w
     finally:
         _kill_group(process)
         watch.stop()
+    output_text = output.text()  # drained to the end: the marker, if printed, is in
     run = ProcessRun(journal=journal_file.read_lines(journal), returncode=process.returncode, timed_out=timed_out,
+                     loading_began=output.began_loading(),
                      seconds_allowed=wall_seconds, limit_hits=tuple(watch.hits), ray_stopped=tuple(ray_stopped))
-    return run, output.text()
+    return run, output_text
 
 
 class LimitWatch:

@@ -50,40 +50,46 @@ def path_hash(salt: str, real_path: str) -> str:
 
 class AttemptRecord:
     """`with AttemptRecord(path) as record:` a datagram socket at `path` that the audit hooks of
-    the run send each refused attempt to; record.flags() once the run is over."""
+    the run send each refused attempt to; record.flags() once the block is left (every datagram
+    sent before then is read). What arrives is never taken as a command: an empty or forged
+    datagram is one more line, and a flood costs no memory (MAX_ATTEMPTS_KEPT)."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
         self.lines: list[str] = []
         self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._stop = threading.Event()
         self._thread = threading.Thread(target=self._read, daemon=True)
 
     def __enter__(self) -> "AttemptRecord":
         self._socket.bind(str(self.path))
         os.chmod(self.path, 0o666)  # every process of the run may report, whatever its user
+        self._socket.settimeout(0.2)
         self._thread.start()
         return self
 
     def __exit__(self, *exc) -> None:
-        # An empty datagram ends the reader: it queues after every attempt sent before it.
-        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as waker:
-            try:
-                waker.sendto(b"", str(self.path))
-            except OSError:
-                pass
+        self._stop.set()
         self._thread.join(5)
+        self._socket.setblocking(False)
+        while self._take():  # what was queued when the reader stopped
+            pass
         self._socket.close()
 
     def _read(self) -> None:
-        while True:
-            try:
-                data = self._socket.recv(8192)
-            except OSError:
-                return
-            if not data:
-                return
-            if len(self.lines) < MAX_ATTEMPTS_KEPT:
-                self.lines.append(data.decode("utf-8", "replace"))
+        while not self._stop.is_set():
+            self._take()
+
+    def _take(self) -> bool:
+        try:
+            data = self._socket.recv(8192)
+        except (BlockingIOError, TimeoutError, socket.timeout):
+            return False
+        except OSError:
+            return False
+        if data and len(self.lines) < MAX_ATTEMPTS_KEPT:
+            self.lines.append(data.decode("utf-8", "replace"))
+        return True
 
     def flags(self, limit: int = 5) -> list[str]:
         """Flags for the instructor, from the attempts the hooks refused."""

@@ -14,7 +14,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from grader.session.journal import Journal
+from grader.session.journal import LOADING_MARKER, Journal
 
 
 def main(argv=None) -> None:
@@ -64,6 +64,7 @@ def grade_here(args, journal) -> None:
     os.chdir(args.scratch)
     snapshot = Snapshot()
 
+    print(LOADING_MARKER, flush=True)
     loaded = load(args.submission)
     replaced = snapshot.restore()
     shape = inspect_shape(loaded.module.__dict__, loaded.failures) if loaded.module else {}

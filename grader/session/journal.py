@@ -13,6 +13,9 @@ from pathlib import Path
 from grader.records import CheckResult
 
 LOADED, STARTED, RESULT, TAMPERED, CRASHED, FINISHED = "loaded", "started", "result", "tampered", "crashed", "finished"
+LOADING_MARKER = "grader: loading the submission"
+"""Printed on the grading process's stdout (a pipe the parent drains) just before the student's
+code first runs: nothing can take it back, so a crash reported without it is the grader's own."""
 
 
 class Journal:
