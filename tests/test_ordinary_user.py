@@ -1,12 +1,15 @@
 """The grader as an ordinary user (most instructors are not root): the same verdicts as root, with
 the sandbox where the machine allows user namespaces, the header saying what is in force, and the
 reference notebook graded in place from this (editable) checkout, beside the folders the sandbox
-hides. As root (CI), the commands run as a user made for it (tests/ordinary_user.py)."""
+hides; the hostile batch as that user. As root (CI), the commands run as a user made for it
+(tests/ordinary_user.py)."""
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import sys
 
 import pytest
 
@@ -59,3 +62,22 @@ def _user_namespaces_for(tester) -> bool:
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return probe.returncode == 0
+
+
+def test_the_hostile_batch_as_an_ordinary_user(tester):
+    """tests/test_hostile.py run by that user: every case handled as it is for root, but for those
+    that only the kernel's limits stop, which say they are skipped (no limits for this user)."""
+    from test_hostile import LIMITED
+
+    folder = ordinary_user.scratch(tester)
+    try:
+        done = ordinary_user.run(tester, [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs",
+                                          str(ordinary_user.REPO / "tests" / "test_hostile.py")], cwd=folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    assert done.returncode == 0, done.stdout[-4000:]
+    summary = done.stdout.strip().splitlines()[-1]
+    skipped = int(re.search(r"(\d+) skipped", summary).group(1)) if "skipped" in summary else 0
+    reasons = [line for line in done.stdout.splitlines() if line.startswith("SKIPPED")]
+    assert skipped == len(LIMITED) and all("limits are not enforced" in line for line in reasons), done.stdout[-3000:]
+    assert int(re.search(r"(\d+) passed", summary).group(1)) >= 20, summary
