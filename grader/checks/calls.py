@@ -14,7 +14,17 @@ from grader.checks.explain import explain
 
 
 def get(ref, *, timeout: float, what: str):
-    """ray.get with a deadline; any failure becomes the student's feedback."""
+    """ray.get with a deadline; any failure becomes the student's feedback. Tasks the submission's
+    own process launched for the judge (grader.session.remote.HostTask) are waited for there."""
+    tasks = ref if isinstance(ref, list) else [ref]
+    if tasks and all(hasattr(task, "wait_in_host") for task in tasks):
+        try:
+            finished = tasks[0].wait_in_host(tasks, timeout)
+        except Exception as error:
+            raise CheckFailed(explain(error, what) + ".") from None
+        if not finished:
+            raise CheckFailed(f"{what} did not return within {timeout:g} s.")
+        return None
     try:
         return ray.get(ref, timeout=timeout)
     except ray.exceptions.GetTimeoutError:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import re
 import time
 from collections import Counter
@@ -10,7 +9,7 @@ from collections import Counter
 import pytest
 import ray
 
-from grader.checks import CheckFailed, check, observe, probes
+from grader.checks import CheckFailed, check, probes
 from grader.checks.logging_runs import CALL_SECONDS, RELAY_DELAY, run_experiments_three_ways
 from grader.checks.calls import get, start, wait_until
 from grader.checks.explain import shorten
@@ -23,7 +22,7 @@ ORDER_RULE = ("Ray runs the calls from one caller in the order they were sent on
 
 @pytest.fixture(scope="module")
 def probe(sub):
-    actor = probes.Probe.remote()
+    actor = sub.instrument(probes.Probe)
     ray.get(actor.__ray_ready__.remote(), timeout=60)
     return actor
 
@@ -131,12 +130,9 @@ def check_run_experiments_complete(sub, experiment_runs):
 @check("logging.ordering_per_worker", "Messages from each experiment arrive in order, no duplicates or strays",
        points=1, timeout=200, needs=("LoggingActor", "run_experiment"))
 def check_ordering_per_worker(sub):
-    actor_class = sub.LoggingActor.__ray_actor_class__
-    async_methods = [name for name, member in inspect.getmembers(actor_class)
-                     if inspect.iscoroutinefunction(member) or inspect.isasyncgenfunction(member)]
+    async_methods, concurrency = sub.concurrency_of("LoggingActor")
     if async_methods:
         raise CheckFailed(f"LoggingActor has async methods ({', '.join(async_methods)}). {ORDER_RULE}")
-    concurrency = observe.declared_options(sub.LoggingActor).get("max_concurrency") or 1
     if concurrency > 1:
         raise CheckFailed(f"LoggingActor is declared with max_concurrency={concurrency}. {ORDER_RULE}")
     experiments, iterations = 6, 15

@@ -53,13 +53,12 @@ def _call(sub, label: str, **kwargs) -> Call:
 
 
 def run_experiments_three_ways(sub, probe) -> ExperimentRuns:
-    student_task = observe.task_function(sub.run_experiment)
-    with sub.replaced("run_experiment", probes.provoking_run_experiment(student_task, probe, RELAY_DELAY)):
+    with sub.replaced("run_experiment", probes.Provoking(probe, RELAY_DELAY)):
         provoked = _call(sub, "provoked", n_experiments=3, n_iterations=4, delay=0.0)
 
     natural = _call(sub, "natural", n_experiments=4, n_iterations=3, delay=0.0)
 
     directory = sub.scratch("parallel")
-    with sub.replaced("run_experiment", probes.barrier_run_experiment(directory, 3, BARRIER_SECONDS)):
+    with sub.replaced("run_experiment", probes.Barrier(directory, 3, BARRIER_SECONDS)):
         barrier = _call(sub, "barrier", n_experiments=3, n_iterations=2, delay=0.0)
     return ExperimentRuns(provoked, natural, barrier, probes.overlap(directory))

@@ -8,6 +8,7 @@ function, and the options an actor class was declared with.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 
 from ray._private import state
@@ -74,6 +75,15 @@ def alive_after(ids, *, timeout: float) -> list[ActorRecord]:
 def task_function(remote_function):
     """The undecorated function of a @ray.remote function."""
     return remote_function._function
+
+
+def concurrency(actor_class) -> tuple[list[str], int]:
+    """(the async methods of an actor class, its max_concurrency): what decides whether Ray runs
+    one caller's calls in order."""
+    cls = actor_class.__ray_actor_class__
+    async_methods = [name for name, member in inspect.getmembers(cls)
+                     if inspect.iscoroutinefunction(member) or inspect.isasyncgenfunction(member)]
+    return async_methods, int(declared_options(actor_class).get("max_concurrency") or 1)
 
 
 def declared_options(actor_class) -> dict:

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import ray
 
+from grader.checks.observe import task_function
+
 GATE_FILE = "gate-open"
 GATE_LIMIT_SECONDS = 60.0
 RESOURCE_OPTIONS = frozenset({"num_cpus", "num_gpus", "resources", "memory", "accelerator_type"})
@@ -54,6 +56,10 @@ class RecordingTrainer:
         self.directory = directory
         self.minimum_seconds = minimum_seconds
         self.__name__ = f"train_{name}"  # student code may log train_fn.__name__
+
+    def recipe(self):
+        """How the judge sends it to the submission's process (see grader.session.wire)."""
+        return "trainer", {"name": self.name, "directory": self.directory, "minimum_seconds": self.minimum_seconds}
 
     def __call__(self):
         folder = Path(self.directory)
@@ -154,6 +160,33 @@ class _RelayedMethod:
         return self
 
 
+class Provoking:
+    """In place of the submission's run_experiment: its own task, given a RelayHandle (built where
+    the submission's code is, from this recipe)."""
+
+    def __init__(self, probe, delay: float):
+        self.probe, self.delay = probe, delay
+
+    def recipe(self):
+        return "provoking", {"probe": self.probe, "delay": self.delay}
+
+    def build(self, namespace: dict):
+        return provoking_run_experiment(task_function(namespace["run_experiment"]), self.probe, self.delay)
+
+
+class Barrier:
+    """In place of the submission's run_experiment: barrier_run_experiment (built from this recipe)."""
+
+    def __init__(self, directory: str, expected: int, wait_seconds: float):
+        self.directory, self.expected, self.wait_seconds = directory, expected, wait_seconds
+
+    def recipe(self):
+        return "barrier", {"directory": self.directory, "expected": self.expected, "wait_seconds": self.wait_seconds}
+
+    def build(self, namespace: dict):
+        return barrier_run_experiment(self.directory, self.expected, self.wait_seconds)
+
+
 def provoking_run_experiment(student_function, probe, delay: float):
     """A `run_experiment` task that runs the student's own function with a RelayHandle."""
 
@@ -190,6 +223,10 @@ def barrier_run_experiment(directory: str, expected: int, wait_seconds: float):
         _mark(folder, "done")
 
     return GraderTask(run_experiment)
+
+
+RECIPES = {"trainer": RecordingTrainer, "provoking": Provoking, "barrier": Barrier}
+"""The grader's objects a check hands to the submission's code, by the kind their recipe names."""
 
 
 def overlap(directory: str) -> tuple[int, int]:

@@ -56,7 +56,8 @@ def check_actor_classes(sub, default_tree):
        points=1, timeout=180, needs=TREE)
 def check_one_worker_per_model(sub, default_tree, lifecycle):
     _require_created(lifecycle)
-    expected_default = len(sub.DEFAULT_MODELS) if isinstance(getattr(sub, "DEFAULT_MODELS", None), list) else 3
+    count = sub.default_model_count()
+    expected_default = 3 if count is None else count
     if default_tree["error"]:
         raise CheckFailed(f"{default_tree['error']}, so its workers could not be counted.")
     cases = [("Supervisor.remote() (models=None, so DEFAULT_MODELS)", default_tree["workers"], expected_default),

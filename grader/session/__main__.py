@@ -1,8 +1,9 @@
-"""The grading process of one submission: `python -m grader.session --address ... SUBMISSION`.
+"""The grading process of one submission, its judge: `python -m grader.session --address ... SUBMISSION`.
 
-Started by grader.runtime.isolation with a wall-clock limit; it connects to the Ray head
-started for this submission, loads the student's definitions, checks their shape, and runs the
-checks under pytest. Everything it learns goes to the journal as it happens.
+Started by grader.runtime.isolation with a wall-clock limit; it connects to the Ray head started
+for this submission, starts the host process that loads the student's definitions
+(grader.session.host), and runs the checks under pytest against it (grader.session.remote).
+No code of the submission runs here. Everything it learns goes to the journal as it happens.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ import traceback
 from pathlib import Path
 
 from grader.session.journal import LOADING_MARKER, Journal
+
+NAMESPACE = "grading"
+"""The Ray namespace the judge and the host share (the head is this submission's alone)."""
 
 
 def main(argv=None) -> None:
@@ -41,40 +45,42 @@ def main(argv=None) -> None:
 
 
 def grade_here(args, journal) -> None:
-    # Imported here, inside main's try: an import that fails (a broken install, a module the
-    # submission shadows) must reach the journal as the grader's failure, not end the process mute.
+    # Imported here, inside main's try: an import that fails (a broken install) must reach the
+    # journal as the grader's failure, not end the process mute.
     import pytest
     import ray
 
     from grader.checks import all_specs
-    from grader.session.integrity import Snapshot, tamper_flag
-    from grader.session.context import Grading
-    from grader.session.loader import load
+    from grader.judge import not_dumpable, safe_ray
     from grader.session.plugin import run_checks
-    from grader.session.ray_calls import keep_grader_runtime
-    from grader.session.shape import inspect_shape
+    from grader.session.remote import HostProcess, RemoteSubmission, contract_methods, host_command
 
-    all_specs()  # imports every check module before the student's code can touch them
+    not_dumpable()
+    all_specs()
+    safe_ray.install(contract_methods())
     address = sys.stdin.readline().strip() if args.address == "-" else args.address
     if not address:
         raise SystemExit("no Ray head address was given (the head did not start)")
-    ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False)
-    notes: dict[str, None] = {}
-    keep_grader_runtime(notes)
+    ray.init(address=address, namespace=NAMESPACE, logging_level=logging.ERROR, log_to_driver=False)
+    safe_ray.connect_handles()
     os.chdir(args.scratch)
-    snapshot = Snapshot()
+    command = host_command(args.submission, args.scratch, address, NAMESPACE)
+    environment = dict(os.environ)
 
     print(LOADING_MARKER, flush=True)
-    loaded = load(args.submission)
-    replaced = snapshot.restore()
-    shape = inspect_shape(loaded.module.__dict__, loaded.failures) if loaded.module else {}
-    flags = [tamper_flag(replaced, "while it was loaded")] if replaced else []
-    journal.loaded(loaded.problem, loaded.notes + list(notes), flags)
-
-    grading = Grading(loaded.module, shape, loaded.problem, args.scratch / "checks")
-    code = run_checks(grading, journal, args.only, snapshot, rootdir=args.scratch)
-    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-        journal.crashed(f"pytest ended with exit code {int(code)} ({code.name})")
+    grading = RemoteSubmission(lambda: HostProcess(command, environment), NAMESPACE, args.scratch / "checks")
+    try:
+        loaded = grading.start()
+        if loaded.get("crashed"):
+            journal.crashed("the process loading the submission failed:\n" + str(loaded["crashed"]))
+            return
+        journal.loaded(grading.problem, [str(n) for n in loaded.get("notes") or ()],
+                       [str(f) for f in loaded.get("flags") or ()])
+        code = run_checks(grading, journal, args.only, rootdir=args.scratch)
+        if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+            journal.crashed(f"pytest ended with exit code {int(code)} ({code.name})")
+    finally:
+        grading.stop()
 
 
 if __name__ == "__main__":

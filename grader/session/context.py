@@ -10,6 +10,7 @@ import types
 from pathlib import Path
 
 from grader.checks import CheckFailed
+from grader.checks.observe import concurrency
 
 
 class Grading:
@@ -40,12 +41,34 @@ class Grading:
         self.scratch_root.mkdir(parents=True, exist_ok=True)
         return tempfile.mkdtemp(prefix=f"{next(self._counter):02d}-{label}-", dir=self.scratch_root)
 
+    def take_tampering(self) -> list[str]:
+        """Grading machinery the submission replaced since the last look (none here: in a student's
+        own kernel the checks are a preview, see grader.notebook)."""
+        return []
+
+    def take_deaths(self) -> list:
+        """Exit statuses of processes running the submission that ended since the last look."""
+        return []
+
+    def default_model_count(self) -> int | None:
+        """len(DEFAULT_MODELS), or None where it is not a list."""
+        models = getattr(self.module, "DEFAULT_MODELS", None)
+        return len(models) if isinstance(models, list) else None
+
+    def concurrency_of(self, class_name: str) -> tuple[list[str], int]:
+        return concurrency(getattr(self.module, class_name))
+
+    def instrument(self, actor_class):
+        """Start one of the grader's actors (a probe) that the submission's code will be handed."""
+        return actor_class.remote()
+
     @contextlib.contextmanager
     def replaced(self, name: str, value):
-        """Swap one of the student's globals (e.g. run_experiment) for the duration of a block."""
+        """Swap one of the student's globals (e.g. run_experiment) for the duration of a block;
+        a recipe (grader.checks.probes.RECIPES) is built against the student's namespace."""
         namespace = self.module.__dict__
         original = namespace[name]
-        namespace[name] = value
+        namespace[name] = value.build(namespace) if hasattr(value, "build") else value
         try:
             yield original
         finally:

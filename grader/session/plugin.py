@@ -14,16 +14,18 @@ from grader.checks import CHECK_MODULES, SPEC_ATTRIBUTE, CheckFailed
 from grader.records import CheckResult
 from grader.session.integrity import TAMPERED_FEEDBACK, tamper_flag
 
+DIED = ("The process running your code ended abruptly during this check (exit status {code}): your code called "
+        "os._exit() or crashed the Python interpreter. The other checks were run again in a new process.")
 GRADER_ERROR = ("The grader itself failed on this check (not your code's fault as far as it can tell); "
                 "your instructor has the details.")
 
 
 class GradingPlugin:
-    def __init__(self, grading, journal, only=(), snapshot=None):
+    def __init__(self, grading, journal, only=()):
         self.journal = journal
         self.only = set(only)
-        self.snapshot = snapshot
         self._tampered: dict[str, list[str]] = {}
+        self._died: dict[str, object] = {}
         self._started: dict[str, float] = {}
         self._failure: dict[str, tuple[str, str]] = {}
         self._specs_by_nodeid = {}
@@ -52,10 +54,12 @@ class GradingPlugin:
     def pytest_runtest_makereport(self, item, call):
         outcome = yield
         report = outcome.get_result()
-        if self.snapshot is not None:
-            replaced = self.snapshot.restore()
-            if replaced:
-                self._tampered.setdefault(item.nodeid, []).extend(replaced)
+        replaced = self.grading.take_tampering()
+        if replaced:
+            self._tampered.setdefault(item.nodeid, []).extend(replaced)
+        deaths = self.grading.take_deaths()
+        if deaths:
+            self._died.setdefault(item.nodeid, deaths[0])
         if report.failed and item.nodeid not in self._failure:
             self._failure[item.nodeid] = _feedback(call.excinfo, _spec(item))
 
@@ -69,6 +73,8 @@ class GradingPlugin:
             self.journal.tampered(item_spec.id, tamper_flag(names, f"during {item_spec.id}"))
             feedback = TAMPERED_FEEDBACK.format(names=", ".join(names[:5]))
             self.journal.result(CheckResult.failed(item_spec, feedback, seconds), "")
+        elif nodeid in self._died:
+            self.journal.result(CheckResult.failed(item_spec, DIED.format(code=self._died[nodeid]), seconds), "")
         elif nodeid in self._failure:
             feedback, staff = self._failure[nodeid]
             self.journal.result(CheckResult.failed(item_spec, feedback, seconds), staff)
@@ -79,13 +85,13 @@ class GradingPlugin:
         self._specs_by_nodeid = {item.nodeid: _spec(item) for item in session.items}
 
 
-def run_checks(grading, journal, only=(), snapshot=None, *, rootdir) -> int:
+def run_checks(grading, journal, only=(), *, rootdir) -> int:
     """Run the rubric's check modules under pytest with this plugin; pytest's exit code."""
     check_files = [importlib.util.find_spec(name).origin for name in CHECK_MODULES]
     return pytest.main(["-q", "-s", "-p", "no:cacheprovider", "-p", "no:logging", "-c", os.devnull,
                         "--rootdir", str(rootdir), "-o", "python_files=*.py", "-o", "python_functions=check_*",
                         *check_files],
-                       plugins=[GradingPlugin(grading, journal, only, snapshot)])
+                       plugins=[GradingPlugin(grading, journal, only)])
 
 
 def _spec(item):

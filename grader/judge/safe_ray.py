@@ -1,0 +1,162 @@
+"""Ray in the judge, made unable to run the submission's code.
+
+Three ways Ray would otherwise run it on `ray.get` or when a handle is made:
+- a value's pickle names classes and functions, which unpickling imports and calls (a student's
+  `__reduce__` runs anything): here only plain builtins and Ray's own reference types are
+  rebuilt; every other class becomes a `Foreign` placeholder that records its name and arguments;
+- an exception raised by the student's code travels pickled: here it is rebuilt from the text
+  Ray saved beside it (the traceback), never unpickled;
+- a handle to a student's actor loads the actor's class from the GCS (a pickle the submission
+  wrote): here the class is made from the method names the contract declares, with no code.
+
+`install()` changes this process only; the judge calls it before it connects to Ray.
+"""
+
+from __future__ import annotations
+
+import collections
+import io
+import pickle
+
+import ray
+import ray.actor
+import ray.exceptions
+from ray._private import serialization
+
+ALLOWED_CLASSES = {
+    ("builtins", name): getattr(__import__("builtins"), name)
+    for name in ("list", "dict", "tuple", "set", "frozenset", "str", "int", "float", "bool", "bytes",
+                 "bytearray", "complex", "slice", "range")
+}
+ALLOWED_CLASSES.update({
+    ("collections", "defaultdict"): collections.defaultdict,
+    ("collections", "OrderedDict"): collections.OrderedDict,
+    ("collections", "Counter"): collections.Counter,
+    # Ray's own rebuilder of an ObjectRef (ids and an owner's address; it runs no submitted code).
+    ("ray._private.serialization", "_object_ref_deserializer"): serialization._object_ref_deserializer,
+})
+MAX_VALUE_BYTES = 8 * 1024 * 1024
+
+
+class Foreign:
+    """Stands in for an object of a class the judge will not import: its class's name, and what
+    its pickle would have passed to it (arguments, items, state), as plain data."""
+
+    foreign_module = ""
+
+    def __init__(self, *args, **kwargs):
+        self.args, self.kwargs = args, kwargs
+        self.items: dict = {}
+        self.listitems: list = []
+        self.state = None
+
+    @property
+    def value(self):
+        """An Enum member pickles as its class called with its value."""
+        return self.args[0] if self.args else None
+
+    def __setitem__(self, key, value):
+        self.items[key] = value
+
+    def append(self, value):
+        self.listitems.append(value)
+
+    def extend(self, values):
+        self.listitems.extend(values)
+
+    def __setstate__(self, state):
+        self.state = state
+
+    def __call__(self, *args, **kwargs):
+        """A placeholder returned where a class was expected (cloudpickle rebuilds a class defined
+        in the submission by calling a maker with its name second): called, it stands for an
+        instance of that class."""
+        name = self.args[1] if len(self.args) > 1 and isinstance(self.args[1], str) else type(self).__name__
+        return placeholder(self.foreign_module, name)(*args, **kwargs)
+
+    def __repr__(self):
+        shown = ", ".join(repr(a) for a in self.args[:3])
+        return f"<{self.foreign_module}.{type(self).__name__}({shown})>"
+
+
+_placeholders: dict[tuple[str, str], type] = {}
+
+
+def placeholder(module: str, name: str) -> type:
+    """One Foreign subclass per foreign class, named like it (messages say `type(x).__name__`)."""
+    key = (str(module)[:200], str(name)[:200])
+    if key not in _placeholders:
+        _placeholders[key] = type(key[1].rsplit(".", 1)[-1] or "Foreign", (Foreign,),
+                                  {"foreign_module": key[0], "__module__": "grader.judge.foreign"})
+    return _placeholders[key]
+
+
+class _Unpickler(pickle.Unpickler):
+    def find_class(self, module, name):
+        return ALLOWED_CLASSES.get((module, name)) or placeholder(module, name)
+
+
+def safe_loads(data: bytes, buffers=None):
+    """Unpickle without importing or calling anything but plain builtins (see ALLOWED_CLASSES)."""
+    if len(data) > MAX_VALUE_BYTES:
+        raise ValueError(f"a value of {len(data):,} bytes (more than {MAX_VALUE_BYTES:,})")
+    return _Unpickler(io.BytesIO(data), buffers=buffers).load()
+
+
+class RaisedInSubmission(ray.exceptions.RayError):
+    """An exception of the submission's, known by the text Ray saved with it (its traceback)."""
+
+    def __init__(self, text: str):
+        Exception.__init__(self, text)  # not super(): a subclass may also be one of Ray's errors
+        self.text = text
+
+    def __str__(self):
+        return self.text
+
+
+def _deserialize_pickle5_data(self, data, out_of_band_tensors):
+    in_band, buffers = serialization.unpack_pickle5_buffers(data)
+    return safe_loads(bytes(in_band), buffers=buffers or None)
+
+
+def _exception_from_text(ray_exception):
+    return RaisedInSubmission(str(getattr(ray_exception, "formatted_exception_string", "") or
+                                  "an exception whose description was not kept"))
+
+
+def _class_without_code(methods_by_class: dict[str, tuple[str, ...]]):
+    def load_actor_class(job_id, descriptor):
+        def method(self, *args, **kwargs):
+            raise RuntimeError("the judge never runs an actor's code")
+
+        name = str(descriptor.class_name).rsplit(".", 1)[-1]
+        body = {m: method for m in methods_by_class.get(name, ())}
+        return ray.actor._modify_class(type(name, (), body))
+
+    return load_actor_class
+
+
+_installed = False
+
+
+def install(methods_by_class: dict[str, tuple[str, ...]]) -> None:
+    """Make this process's Ray decode values and exceptions safely and make handles without code.
+    methods_by_class: the methods a handle to each actor class offers (from the contract)."""
+    global _installed
+    serialization.SerializationContext._deserialize_pickle5_data = _deserialize_pickle5_data
+    ray.exceptions.RayError.from_ray_exception = staticmethod(_exception_from_text)
+    _installed = True
+    _methods.update(methods_by_class)
+
+
+_methods: dict[str, tuple[str, ...]] = {}
+
+
+def connect_handles() -> None:
+    """After ray.init: actor classes of other jobs are made from names, never loaded."""
+    manager = ray._private.worker.global_worker.function_actor_manager
+    manager.load_actor_class = _class_without_code(_methods)
+
+
+def installed() -> bool:
+    return _installed

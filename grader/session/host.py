@@ -1,0 +1,178 @@
+"""The host: the process in which the submission's code runs while the judge grades it.
+`python -m grader.session.host --address ... --requests-fd R --replies-fd W SUBMISSION`.
+
+Started by the judge (grader.session.__main__) with two pipes and no other descriptor of the
+judge's (not its journal). It loads the submission, says what it found, then does what the judge
+asks, each request in a thread of its own (a call that never returns holds up nothing else):
+create one of the student's actors under a name the judge then finds it by, call a driver-side
+function, launch a task and wait for it, swap a global for a grader recipe. Whatever it answers is
+a claim: the student's code runs here and could change any of it (grader.session.wire says what
+the judge does with it). Replaced grading machinery is still put back and reported, as a flag.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import logging
+import os
+import sys
+import threading
+import traceback
+from pathlib import Path
+
+from grader.session import wire
+
+
+class Channel:
+    def __init__(self, requests_fd: int, replies_fd: int):
+        self._requests = os.fdopen(requests_fd, "rb")
+        self._replies_fd = replies_fd
+        self._lock = threading.Lock()
+
+    def send(self, message: dict) -> None:
+        data = wire.dumps(message)
+        with self._lock:
+            while data:
+                data = data[os.write(self._replies_fd, data):]
+
+    def requests(self):
+        for line in self._requests:
+            yield wire.loads(line)
+
+
+class Host:
+    def __init__(self, module, namespace: str, snapshot):
+        self.module = module
+        self.namespace = namespace
+        self.snapshot = snapshot
+        self.actors: dict = {}
+        self.tasks: dict = {}
+        self.originals: dict = {}
+        self._keys = itertools.count(1)
+
+    def answer(self, request: dict, channel: Channel) -> None:
+        try:
+            reply = getattr(self, "op_" + str(request.get("op")))(request)
+        except BaseException as error:  # the student's code may raise anything, even SystemExit
+            reply = {"error": wire.error_to_wire(error)}
+        reply["id"] = request.get("id")
+        reply["replaced"] = self.snapshot.restore()
+        channel.send(reply)
+
+    def _arguments(self, request: dict):
+        from grader.checks.probes import RECIPES
+
+        args = [wire.from_wire(a, self._actor, RECIPES) for a in request.get("args", [])]
+        kwargs = {k: wire.from_wire(v, self._actor, RECIPES) for k, v in request.get("kwargs", {}).items()}
+        return args, kwargs
+
+    def _actor(self, name: str):
+        import ray
+
+        return self.actors.get(name) or ray.get_actor(name, namespace=self.namespace)
+
+    def op_create(self, request: dict) -> dict:
+        args, kwargs = self._arguments(request)
+        actor_class = getattr(self.module, request["class"])
+        actor_class.remote  # noqa: B018 - a plain class fails here, as the student's own .remote() would
+        handle = actor_class.options(name=request["name"], namespace=self.namespace).remote(*args, **kwargs)
+        self.actors[request["name"]] = handle
+        return {}
+
+    def op_call(self, request: dict) -> dict:
+        args, kwargs = self._arguments(request)
+        return {"value": wire.value_to_wire(getattr(self.module, request["function"])(*args, **kwargs))}
+
+    def op_launch(self, request: dict) -> dict:
+        args, kwargs = self._arguments(request)
+        function = getattr(self.module, request["function"])
+        if request.get("options"):
+            function = function.options(**request["options"])
+        key = str(next(self._keys))
+        self.tasks[key] = function.remote(*args, **kwargs)
+        return {"task": key}
+
+    def op_wait(self, request: dict) -> dict:
+        import ray
+
+        refs = [self.tasks[key] for key in request["tasks"]]
+        try:
+            ray.get(refs, timeout=float(request["timeout"]))
+        except ray.exceptions.GetTimeoutError:
+            return {"timed_out": True}
+        return {}
+
+    def op_replace(self, request: dict) -> dict:
+        from grader.checks.probes import RECIPES
+
+        name = request["name"]
+        namespace = self.module.__dict__
+        self.originals.setdefault(name, namespace[name])
+        namespace[name] = wire.from_wire(request["value"], self._actor, RECIPES).build(namespace)
+        return {}
+
+    def op_restore(self, request: dict) -> dict:
+        name = request["name"]
+        if name in self.originals:
+            self.module.__dict__[name] = self.originals.pop(name)
+        return {}
+
+    def op_concurrency(self, request: dict) -> dict:
+        from grader.checks.observe import concurrency
+
+        async_methods, max_concurrency = concurrency(getattr(self.module, request["class"]))
+        return {"async_methods": async_methods, "max_concurrency": max_concurrency}
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m grader.session.host")
+    parser.add_argument("--address", required=True)
+    parser.add_argument("--namespace", required=True)
+    parser.add_argument("--requests-fd", required=True, type=int)
+    parser.add_argument("--replies-fd", required=True, type=int)
+    parser.add_argument("--scratch", required=True, type=Path)
+    parser.add_argument("submission", type=Path)
+    args = parser.parse_args(argv)
+    channel = Channel(args.requests_fd, args.replies_fd)
+    try:
+        serve(args, channel)
+    except BaseException:
+        channel.send({"id": 0, "crashed": traceback.format_exc()[-6000:]})
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)  # student threads (blocked in ray.get) must not keep this process alive
+
+
+def serve(args, channel: Channel) -> None:
+    import ray
+
+    from grader.checks import all_specs
+    from grader.session.integrity import Snapshot, tamper_flag
+    from grader.session.loader import load
+    from grader.session.ray_calls import keep_grader_runtime
+    from grader.session.shape import inspect_shape
+
+    all_specs()  # the rubric's modules are watched here too: a submission may patch its own copy
+    ray.init(address=args.address, namespace=args.namespace, logging_level=logging.ERROR, log_to_driver=False)
+    notes: dict[str, None] = {}
+    keep_grader_runtime(notes)
+    os.chdir(args.scratch)
+    snapshot = Snapshot()
+    loaded = load(args.submission)
+    replaced = snapshot.restore()
+    module = loaded.module
+    shape = inspect_shape(module.__dict__, loaded.failures) if module else {}
+    models = getattr(module, "DEFAULT_MODELS", None) if module else None
+    channel.send({"id": 0, "loaded": {
+        "problem": loaded.problem, "notes": loaded.notes + list(notes), "shape": shape,
+        "flags": [tamper_flag(replaced, "while it was loaded")] if replaced else [],
+        "default_models": len(models) if isinstance(models, list) else None}})
+    host = Host(module, args.namespace, snapshot)
+    for request in channel.requests():
+        threading.Thread(target=host.answer, args=(request, channel), daemon=True).start()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,282 @@
+"""The judge's `sub`: the submission as the checks see it, when its code runs in a host process
+(grader.session.host) and never in the judge.
+
+The checks use it as they use grader.session.context.Grading in a student's own kernel:
+`sub.Supervisor.remote(models)` returns a handle the judge calls directly (made without the
+student's class, grader.judge.safe_ray), `sub.run_experiments(...)` is answered by the host,
+`sub.run_experiment.remote(...)` is launched there and waited for there. A host that ends
+(os._exit, a crash, a kill) costs the request it was serving; the next one starts a new host.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import subprocess
+import sys
+import threading
+import uuid
+from pathlib import Path
+
+from grader.session import wire
+from grader.session.context import Grading
+from grader.session.shape import ACTOR, EXPECTED, FUNCTION, REMOTE_FUNCTION
+
+KIND = {expected.name: expected.kind for expected in EXPECTED}
+MAX_HOSTS = 4
+"""The first host and the ones started after it ended: a submission that ends every host it gets
+loses the checks after the fourth."""
+
+
+LOAD_DIED = ("your code ended the process it was loaded in (exit status {code}): it calls os._exit() or crashes "
+             "the Python interpreter at its top level")
+
+
+def contract_methods() -> dict[str, tuple[str, ...]]:
+    """The methods a handle to each of the contract's actor classes offers the judge."""
+    return {e.name: tuple(dict.fromkeys(m for m, _, _ in e.calls if m and m != "__init__"))
+            for e in EXPECTED if e.kind == ACTOR}
+
+
+class HostGone(Exception):
+    def __init__(self, returncode):
+        super().__init__(f"the process running the submission ended (exit status {returncode})")
+        self.returncode = returncode
+
+
+class HostProcess:
+    """One host process and the replies it owes."""
+
+    def __init__(self, command_for, env: dict):
+        requests_read, self._requests = os.pipe()
+        self._replies, replies_write = os.pipe()
+        command = command_for(requests_read, replies_write)
+        try:
+            self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, env=env, close_fds=True,
+                                            pass_fds=(requests_read, replies_write))
+        finally:
+            os.close(requests_read)
+            os.close(replies_write)
+        self._ids = itertools.count(1)
+        self._waiting: dict[int, list] = {0: [threading.Event(), None]}
+        self._lock = threading.Lock()
+        self.returncode = None
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        with os.fdopen(self._replies, "rb") as replies:
+            for line in replies:
+                try:
+                    message = wire.loads(line)
+                except ValueError:
+                    continue  # not a reply of the host's (its code may write anything here)
+                slot = self._waiting.get(message.get("id")) if isinstance(message.get("id"), int) else None
+                if slot is not None and slot[1] is None:
+                    slot[1] = message
+                    slot[0].set()
+        self.returncode = self.process.wait()
+        with self._lock:
+            for slot in self._waiting.values():
+                slot[0].set()
+
+    def ask(self, request: dict) -> dict:
+        """The host's reply; HostGone if it ended first."""
+        with self._lock:
+            if self.returncode is not None:
+                raise HostGone(self.returncode)
+            request_id = next(self._ids)
+            slot = self._waiting[request_id] = [threading.Event(), None]
+            try:
+                os.write(self._requests, wire.dumps({**request, "id": request_id}))
+            except OSError:
+                pass  # it is ending: the reader sees it
+        return self._wait(slot)
+
+    def first_message(self) -> dict:
+        return self._wait(self._waiting[0])
+
+    def _wait(self, slot) -> dict:
+        slot[0].wait()
+        if slot[1] is None:
+            raise HostGone(self.returncode)
+        return slot[1]
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self._requests)
+        with contextlib.suppress(ProcessLookupError):
+            self.process.kill()
+        self.process.wait()
+
+
+class RemoteSubmission(Grading):
+    def __init__(self, start_host, namespace: str, scratch_root: Path):
+        """start_host() -> a new HostProcess for the same submission."""
+        super().__init__(None, {}, "", scratch_root)
+        self._start_host = start_host
+        self._namespace = namespace
+        self._names: dict[str, str] = {}
+        self._hosts_started = 0
+        self._host = None
+        self.loaded: dict = {}
+        self.replaced_names: list[str] = []
+        self.deaths: list = []
+        """Exit statuses of hosts that ended while serving a request, since the plugin last looked."""
+        self._host_lock = threading.Lock()
+
+    def start(self) -> dict:
+        """Start the first host; what it reported once the submission was loaded (or why not)."""
+        self._current_host()
+        self.problem = str(self.loaded.get("problem") or "")
+        self.shape_problems = {str(k): str(v) for k, v in (self.loaded.get("shape") or {}).items()}
+        return self.loaded
+
+    def _current_host(self) -> HostProcess | None:
+        with self._host_lock:
+            if self._host is not None and self._host.returncode is None:
+                return self._host
+            if self._hosts_started >= MAX_HOSTS:
+                return None
+            self._hosts_started += 1
+            self._host = self._start_host()
+            try:
+                message = self._host.first_message()
+            except HostGone as gone:
+                message = {"loaded": {"problem": LOAD_DIED.format(code=gone.returncode)}}
+            if self._hosts_started == 1:
+                self.loaded = message["loaded"] if isinstance(message.get("loaded"), dict) else \
+                    {"crashed": str(message.get("crashed", ""))[:6000]}
+            return self._host
+
+    def ask(self, request: dict) -> dict:
+        host = self._current_host()
+        if host is None:
+            raise HostGone("(it ended too often)")
+        try:
+            reply = host.ask(request)
+        except HostGone as gone:
+            self.deaths.append(gone.returncode)
+            raise
+        self.replaced_names.extend(str(n) for n in reply.get("replaced") or ())
+        if "error" in reply:
+            raise wire.error_from_wire(reply["error"])
+        return reply
+
+    def stop(self) -> None:
+        if self._host is not None:
+            self._host.stop()
+
+    def take_tampering(self) -> list[str]:
+        taken, self.replaced_names = self.replaced_names, []
+        return taken
+
+    def take_deaths(self) -> list:
+        taken, self.deaths = self.deaths, []
+        return taken
+
+    # What the checks use.
+
+    def __getattr__(self, name):
+        kind = KIND.get(name)
+        if name.startswith("_") or kind is None:
+            raise AttributeError(name)
+        if kind == ACTOR:
+            return _ActorClass(self, name)
+        if kind == REMOTE_FUNCTION:
+            return _Task(self, name, {})
+        if kind == FUNCTION:
+            return lambda *args, **kwargs: self._call(name, args, kwargs)
+        raise AttributeError(name)
+
+    def _wire(self, args, kwargs) -> dict:
+        return {"args": [wire.to_wire(a, self._name_of) for a in args],
+                "kwargs": {k: wire.to_wire(v, self._name_of) for k, v in kwargs.items()}}
+
+    def _name_of(self, handle) -> str:
+        return self._names[handle._actor_id.hex()]
+
+    def _call(self, name, args, kwargs):
+        reply = self.ask({"op": "call", "function": name, **self._wire(args, kwargs)})
+        return wire.value_from_wire(reply.get("value") or {})
+
+    def _named_handle(self, name: str):
+        import ray
+
+        handle = ray.get_actor(name, namespace=self._namespace)
+        self._names[handle._actor_id.hex()] = name
+        return handle
+
+    def create(self, class_name: str, args, kwargs):
+        name = f"{class_name}-{uuid.uuid4().hex[:12]}"
+        self.ask({"op": "create", "class": class_name, "name": name, **self._wire(args, kwargs)})
+        return self._named_handle(name)
+
+    def default_model_count(self) -> int | None:
+        count = self.loaded.get("default_models")
+        return count if isinstance(count, int) and not isinstance(count, bool) else None
+
+    def concurrency_of(self, class_name: str) -> tuple[list[str], int]:
+        reply = self.ask({"op": "concurrency", "class": class_name})
+        methods = [str(m) for m in reply.get("async_methods") or ()]
+        limit = reply.get("max_concurrency")
+        return methods, limit if isinstance(limit, int) else 1
+
+    def instrument(self, actor_class):
+        name = f"grader-{uuid.uuid4().hex[:12]}"
+        handle = actor_class.options(name=name, namespace=self._namespace).remote()
+        self._names[handle._actor_id.hex()] = name
+        return handle
+
+    @contextlib.contextmanager
+    def replaced(self, name: str, value):
+        self.ask({"op": "replace", "name": name, "value": wire.to_wire(value, self._name_of)})
+        try:
+            yield None
+        finally:
+            with contextlib.suppress(HostGone):
+                self.ask({"op": "restore", "name": name})
+
+
+class _ActorClass:
+    def __init__(self, submission: RemoteSubmission, name: str):
+        self._submission, self._name = submission, name
+
+    def remote(self, *args, **kwargs):
+        return self._submission.create(self._name, args, kwargs)
+
+
+class _Task:
+    def __init__(self, submission: RemoteSubmission, name: str, options: dict):
+        self._submission, self._name, self._options = submission, name, options
+
+    def options(self, **options):
+        return _Task(self._submission, self._name, {**self._options, **options})
+
+    def remote(self, *args, **kwargs):
+        reply = self._submission.ask({"op": "launch", "function": self._name, "options": self._options,
+                                      **self._submission._wire(args, kwargs)})
+        return HostTask(self._submission, str(reply.get("task")))
+
+
+class HostTask:
+    """A task the host launched: waited for by the host (grader.checks.calls.get knows it)."""
+
+    def __init__(self, submission: RemoteSubmission, key: str):
+        self.submission, self.key = submission, key
+
+    @staticmethod
+    def wait_in_host(tasks: list, timeout: float) -> bool:
+        """True once every task has finished; False at the timeout; the task's error raised."""
+        reply = tasks[0].submission.ask({"op": "wait", "tasks": [t.key for t in tasks], "timeout": timeout})
+        return not reply.get("timed_out")
+
+
+def host_command(submission: Path, scratch: Path, address: str, namespace: str):
+    def command(requests_fd: int, replies_fd: int) -> list[str]:
+        return [sys.executable, "-m", "grader.session.host", "--address", address, "--namespace", namespace,
+                "--requests-fd", str(requests_fd), "--replies-fd", str(replies_fd), "--scratch", str(scratch),
+                str(submission)]
+
+    return command
