@@ -99,6 +99,8 @@ def run_checks_here(namespace: dict, *, only: tuple[str, ...] = (),
                     run_checks(grading, collector, [s.id for s in specs], rootdir=scratch)
                 except BaseException as error:  # KeyboardInterrupt included: report what was graded
                     notes[f"Checking stopped early: {type(error).__name__}."] = None
+                finally:
+                    grading.close()
     except Exception as error:  # the session itself failed (Ray would not start, or was stopped)
         notes[f"The checks could not use this kernel's Ray session ({type(error).__name__}: {error}). "
               f"{SETUP_ADVICE}"] = None

@@ -368,6 +368,10 @@ class Grading:
     name = "the grading"
     def require(self, needs):
         pass
+    def take_tampering(self):
+        return []
+    def take_deaths(self):
+        return []
 
 class Journal:
     results = []

@@ -61,4 +61,5 @@ def run_experiments_three_ways(sub, probe) -> ExperimentRuns:
     directory = sub.scratch("parallel")
     with sub.replaced("run_experiment", probes.Barrier(directory, 3, BARRIER_SECONDS)):
         barrier = _call(sub, "barrier", n_experiments=3, n_iterations=2, delay=0.0)
-    return ExperimentRuns(provoked, natural, barrier, probes.overlap(directory))
+    not_tasks = {actor.pid for actor in observe.actors().values()}
+    return ExperimentRuns(provoked, natural, barrier, probes.overlap(sub.evidence, directory, not_tasks))

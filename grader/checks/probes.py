@@ -12,13 +12,14 @@ session would blame correct code for running its experiments one after another).
 
 from __future__ import annotations
 
-import os
+import tempfile
 import time
 import uuid
 from pathlib import Path
 
 import ray
 
+from grader.checks.evidence import report
 from grader.checks.observe import task_function
 
 GATE_FILE = "gate-open"
@@ -63,9 +64,8 @@ class RecordingTrainer:
 
     def __call__(self):
         folder = Path(self.directory)
+        report(self.directory, "start", folder.name, self.name)
         started = time.time()
-        with open(folder / f"{self.name}.calls", "a") as calls:
-            calls.write(f"start {os.getpid()} {started}\n")
         deadline = started + GATE_LIMIT_SECONDS
         while not ((folder / GATE_FILE).exists() or (folder / f"{GATE_FILE}-{self.name}").exists()) \
                 and time.time() < deadline:
@@ -73,31 +73,47 @@ class RecordingTrainer:
         remaining = self.minimum_seconds - (time.time() - started)
         if remaining > 0:
             time.sleep(remaining)
-        with open(folder / f"{self.name}.calls", "a") as calls:
-            calls.write(f"end {os.getpid()} {time.time()}\n")
+        report(self.directory, "end", folder.name, self.name)
         return 0
 
 
 def open_gate(directory: str, model: str = "") -> None:
-    """Let every trainer of this folder finish, or only the one of `model`."""
+    """Let every trainer of this folder finish, or only the one of `model` (the judge alone can:
+    the folder is one of grader.checks.evidence's)."""
     (Path(directory) / (f"{GATE_FILE}-{model}" if model else GATE_FILE)).touch()
 
 
-def trainer_calls(directory: str, name: str) -> list[dict]:
-    """[{pid, start, end or None}] in call order."""
-    try:
-        lines = (Path(directory) / f"{name}.calls").read_text().splitlines()
-    except FileNotFoundError:
-        return []
+def _gate_opened(directory: str, name: str) -> float:
+    """When the judge opened this trainer's gate (the file's own time), or +inf."""
+    times = []
+    for gate in (GATE_FILE, f"{GATE_FILE}-{name}"):
+        try:
+            times.append((Path(directory) / gate).stat().st_mtime)
+        except OSError:
+            pass
+    return min(times, default=float("inf"))
+
+
+def trainer_calls(evidence, directory: str, name: str) -> list[dict]:
+    """[{pid, start, end or None}] in call order, by the judge's clock, from the trainers' reports.
+    A report of a training that ended while its gate was still closed (and not for the gate's
+    time limit) was not sent by a trainer: it is not counted, and kept as a forgery."""
     calls, open_calls = [], {}
-    for line in lines:
-        kind, pid, when = line.split()
-        if kind == "start":
-            call = {"pid": int(pid), "start": float(when), "end": None}
+    opened = _gate_opened(directory, name)
+    events = sorted(evidence.of("start", directory, name) + evidence.of("end", directory, name),
+                    key=lambda e: e.seconds)
+    for event in events:
+        if event.fields[0] == "start":
+            call = {"pid": event.pid, "start": event.seconds, "end": None}
             calls.append(call)
-            open_calls.setdefault(int(pid), []).append(call)
-        elif open_calls.get(int(pid)):
-            open_calls[int(pid)].pop(0)["end"] = float(when)
+            open_calls.setdefault(event.pid, []).append(call)
+        elif open_calls.get(event.pid):
+            call = open_calls[event.pid][0]
+            if event.seconds < opened and event.seconds - call["start"] < GATE_LIMIT_SECONDS - 1:
+                evidence.forged(f"a report that training of {name!r} had ended came while its gate was still "
+                                f"closed (from process {event.pid}); no trainer of the grader's sends that")
+                continue
+            open_calls[event.pid].pop(0)["end"] = event.seconds
     return calls
 
 
@@ -207,20 +223,25 @@ def _times(folder: Path, kind: str) -> list[float]:
 
 def barrier_run_experiment(directory: str, expected: int, wait_seconds: float):
     """A `run_experiment` task that logs like a correct one, but first waits (up to wait_seconds)
-    until all `expected` experiments have started, or one has already finished. Whether they
-    overlapped is then a recorded fact (see overlap())."""
+    until all `expected` experiments have started, or one has already finished. The tasks meet
+    through marks in a temp folder of theirs; whether they overlapped is what they reported to the
+    judge (see overlap())."""
 
     def run_experiment(experiment_index, logging_actor, n_iterations=60, delay=1.0):
-        folder = Path(directory)
-        _mark(folder, "start")
+        label = Path(directory).name
+        meeting = Path(tempfile.gettempdir()) / f"grader-barrier-{label}"
+        meeting.mkdir(exist_ok=True)
+        report(directory, "start", label)
+        _mark(meeting, "start")
         deadline = time.time() + wait_seconds
         while time.time() < deadline:
-            if len(_times(folder, "start")) >= expected or _times(folder, "done"):
+            if len(_times(meeting, "start")) >= expected or _times(meeting, "done"):
                 break
             time.sleep(0.02)
         messages = [logging_actor.log.remote(experiment_index, f"On iteration {i}") for i in range(n_iterations)]
         ray.get(messages, timeout=120)
-        _mark(folder, "done")
+        _mark(meeting, "done")
+        report(directory, "done", label)
 
     return GraderTask(run_experiment)
 
@@ -229,9 +250,11 @@ RECIPES = {"trainer": RecordingTrainer, "provoking": Provoking, "barrier": Barri
 """The grader's objects a check hands to the submission's code, by the kind their recipe names."""
 
 
-def overlap(directory: str) -> tuple[int, int]:
-    """(experiments started before the first one finished, experiments started)."""
-    folder = Path(directory)
-    starts, dones = _times(folder, "start"), _times(folder, "done")
-    first_done = min(dones) if dones else float("inf")
-    return sum(1 for s in starts if s < first_done), len(starts)
+def overlap(evidence, directory: str, not_tasks: set[int]) -> tuple[int, int]:
+    """(experiments started before the first one finished, experiments started), by the judge's
+    clock, one per process that reported a start: a process of the submission's own actors (or
+    the driver's) sends no barrier's report, and one process runs one task at a time."""
+    starts = [e for e in evidence.of("start", directory) if e.pid not in not_tasks]
+    dones = evidence.of("done", directory)
+    first_done = min((e.seconds for e in dones), default=float("inf"))
+    return len({e.pid for e in starts if e.seconds < first_done}), len({e.pid for e in starts})

@@ -94,8 +94,9 @@ def _create(sub, directory: str, names: tuple[str, ...]):
     return start_supervisor(sub, models, label="Supervisor.remote(models)")
 
 
-def _started(directory: str, names: tuple[str, ...], since: float) -> tuple[str, ...]:
-    return tuple(n for n in names if any(c["start"] >= since for c in probes.trainer_calls(directory, n)))
+def _started(sub, directory: str, names: tuple[str, ...], since: float) -> tuple[str, ...]:
+    return tuple(n for n in names
+                 if any(c["start"] >= since for c in probes.trainer_calls(sub.evidence, directory, n)))
 
 
 def run_lifecycle(sub) -> Lifecycle:
@@ -116,17 +117,17 @@ def run_lifecycle(sub) -> Lifecycle:
             pass
         except Exception as error:
             run.work_error = explain(error, "Supervisor.work()")
-        wait_until(lambda: len(_started(run.directory, run.models, run.work_called_at)) == len(run.models),
+        wait_until(lambda: len(_started(sub, run.directory, run.models, run.work_called_at)) == len(run.models),
                    timeout=TRAINING_START_SECONDS)
-        run.started = _started(run.directory, run.models, run.work_called_at)
+        run.started = _started(sub, run.directory, run.models, run.work_called_at)
         probes.open_gate(run.directory)
 
         def finished():
-            calls = [probes.trainer_calls(run.directory, n) for n in run.models]
+            calls = [probes.trainer_calls(sub.evidence, run.directory, n) for n in run.models]
             return all(c and all(call["end"] for call in c) for c in calls)
 
         wait_until(finished, timeout=TRAINING_END_SECONDS)
-        run.calls = {name: probes.trainer_calls(run.directory, name) for name in run.models}
+        run.calls = {name: probes.trainer_calls(sub.evidence, run.directory, name) for name in run.models}
         table = observe.actors()
         run.supervisor_pid = table[supervisor_id].pid if supervisor_id in table else 0
         run.worker_pids = {a.pid for a in observe.children(supervisor_id)}
@@ -151,7 +152,7 @@ def run_states(sub) -> States:
         # state() waits for the workers; on a loaded machine their processes take seconds to start,
         # which must not count against state()'s own deadline.
         _workers_started(observe.actor_id(supervisor), len(run.models))
-        _observe_states(run, supervisor, directory)
+        _observe_states(sub, run, supervisor, directory)
     finally:
         probes.open_gate(directory)
         ray.kill(supervisor)
@@ -168,7 +169,7 @@ def _ask(supervisor, timeout: float):
         return None, explain(error, "Supervisor.state()")
 
 
-def _observe_states(run: States, supervisor, directory: str) -> None:
+def _observe_states(sub, run: States, supervisor, directory: str) -> None:
     for _ in range(STATE_SAMPLES):
         states, run.before_error = _ask(supervisor, STATE_SECONDS)
         if states is None:
@@ -176,9 +177,9 @@ def _observe_states(run: States, supervisor, directory: str) -> None:
         run.states_before.append(states)
     work_called_at = time.time()
     supervisor.work.remote()
-    wait_until(lambda: len(_started(directory, run.models, work_called_at)) == len(run.models),
+    wait_until(lambda: len(_started(sub, directory, run.models, work_called_at)) == len(run.models),
                timeout=TRAINING_START_SECONDS)
-    run.started = _started(directory, run.models, work_called_at)
+    run.started = _started(sub, directory, run.models, work_called_at)
     if len(run.started) == len(run.models):
         # A fixed number of samples, all judged: a worker that guesses its state cannot pass by luck.
         for _ in range(STATE_SAMPLES):
@@ -188,7 +189,7 @@ def _observe_states(run: States, supervisor, directory: str) -> None:
             run.states_during.append(states)
             time.sleep(0.1)
     if run.states_during and not run.during_error:
-        _observe_order(run, supervisor, directory)
+        _observe_order(sub, run, supervisor, directory)
     probes.open_gate(directory)
     deadline = time.monotonic() + DONE_SECONDS
     while time.monotonic() < deadline and not run.all_done:
@@ -205,12 +206,13 @@ def _observe_states(run: States, supervisor, directory: str) -> None:
             run.states_after.append(states)
 
 
-def _observe_order(run: States, supervisor, directory: str) -> None:
+def _observe_order(sub, run: States, supervisor, directory: str) -> None:
     """Let only the first model finish: a state() in model order then reads DONE, RUNNING.
     (Observable only when state() answers during training, as it just did.)"""
     first = run.models[0]
     probes.open_gate(directory, first)
-    wait_until(lambda: any(c["end"] for c in probes.trainer_calls(directory, first)), timeout=TRAINING_END_SECONDS)
+    wait_until(lambda: any(c["end"] for c in probes.trainer_calls(sub.evidence, directory, first)),
+               timeout=TRAINING_END_SECONDS)
     deadline = time.monotonic() + 5.0
     while time.monotonic() < deadline:
         states, error = _ask(supervisor, 4.0)

@@ -7,6 +7,7 @@ grader.verdict from the journals and from what is observed here."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -24,7 +25,8 @@ from grader.runtime.cluster import HeadStartError, RayHead, grading_environment
 from grader.runtime.off_limits import AttemptRecord, OffLimits
 from grader.runtime.limits import DEFAULT_LIMITS, ControlGroup, Limits
 from grader.runtime.owned import owned_name
-from grader.runtime.sandbox import NAMESPACES, Sandbox, SandboxError, protection
+from grader.runtime.sandbox import NAMESPACES, Sandbox, SandboxError, protection, student_uid
+from grader.session.host import HOST_GUARD, HOST_WRAP
 from grader.session import journal as journal_file
 from grader.verdict import LimitHit, Observed, ProcessRun, build_report, progress
 
@@ -79,21 +81,22 @@ def grade_isolated(submission: Submission, *, wall_seconds: float = 900.0, only:
         record_path = workdir / "guard.sock"
         guard_file = (guard or OffLimits()).write(workdir, journals, record_path)
         mode, protection_note = protection()
+        copy = _copy_of(submission, workdir)
         with AttemptRecord(record_path) as record, ControlGroup(limits) as group, \
-                _sandbox(submission, workdir, guard_file, record_path, mode) as box:
+                _sandbox(copy, workdir, guard_file, record_path, mode) as box:
             # For every process of the run: the guard (see runtime/off_limits.py), the sandbox's home.
             guarded = {"GRADER_GUARD": str(guard_file), **box.environment}
             head = RayHead(workdir, preexec_fn=group.enter, extra_env=guarded, wrap=box.wrap,
                            not_mine=box.holder_pids)
             # The first grading process imports Ray, pytest and the checks while the head starts.
-            first = _launch(submission, head, workdir, only, 1, group, guarded, box, address_later=True)
+            first = _launch(copy, head, workdir, only, 1, group, guarded, box, address_later=True)
             try:
                 phase = time.monotonic()
                 with head:
                     _send_address(first, head.address)
                     timing = f"ray head up in {time.monotonic() - phase:.1f} s"
                     phase = time.monotonic()
-                    runs, staff = _grade_until_done(submission, head, workdir, wall_seconds, specs, only, group,
+                    runs, staff = _grade_until_done(copy, head, workdir, wall_seconds, specs, only, group,
                                                     guarded, box, on_partial, first)
                     timing += f", grading process in {time.monotonic() - phase:.1f} s"
                     phase = time.monotonic()
@@ -126,17 +129,33 @@ def _first_line(error: Exception) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0][:200].rstrip(":")
 
 
-def _sandbox(submission: Submission, workdir: Path, guard_file: Path, record: Path, mode: str) -> Sandbox:
+def _sandbox(submission: Path, workdir: Path, guard_file: Path, record: Path, mode: str) -> Sandbox:
     """The submission's view: its own file, the guard's rules and the socket of its record of
     refused attempts (read only: a datagram needs no write to a file); a home and temp folder,
     Ray's temp dir and the scratch folders (writable). The journals stay outside: they are handed
-    over as open descriptors."""
+    over as open descriptors, to the judge alone."""
     scratch = [_scratch(workdir, attempt) for attempt in ATTEMPTS]
     writable = [workdir / "home", workdir / "ray", *scratch]
     for folder in writable:
         folder.mkdir(exist_ok=True)
-    readable = [Path(submission.path).resolve(), guard_file, record]
-    return Sandbox(readable, writable, hidden=_solutions(), enabled=mode == NAMESPACES)
+    evidence = [_evidence(workdir, attempt) for attempt in ATTEMPTS]
+    for folder in evidence:  # the judge's: read-only here, so nothing in it is the submission's making
+        folder.mkdir(mode=0o755, exist_ok=True)
+    guard_file.chmod(0o644)  # readable, and the record writable, by the student's own user id
+    record.chmod(0o666)
+    return Sandbox([submission, guard_file, record, *evidence], writable, hidden=_solutions(), enabled=mode == NAMESPACES,
+                   student_uid=student_uid())
+
+
+def _copy_of(submission: Submission, workdir: Path) -> Path:
+    """The submission's file as its processes read it: a copy anyone may read (the original may be
+    readable by the instructor alone, and its processes run under a user id of their own)."""
+    folder = workdir / "submission"
+    folder.mkdir(mode=0o755)
+    copy = folder / Path(submission.path).name
+    shutil.copyfile(submission.path, copy)
+    copy.chmod(0o644)
+    return copy
 
 
 def _solutions() -> list[Path]:
@@ -150,11 +169,15 @@ def _scratch(workdir: Path, attempt: int) -> Path:
     return workdir / f"scratch-{attempt}"
 
 
+def _evidence(workdir: Path, attempt: int) -> Path:
+    return workdir / f"evidence-{attempt}"
+
+
 def _journal(workdir: Path, attempt: int) -> Path:
     return workdir / f"journal-{attempt}.jsonl"
 
 
-def _grade_until_done(submission: Submission, head: RayHead, workdir: Path, wall_seconds: float, specs,
+def _grade_until_done(submission: Path, head: RayHead, workdir: Path, wall_seconds: float, specs,
                       only: tuple[str, ...], group: ControlGroup, guarded: dict, box: Sandbox,
                       on_partial=None, first: subprocess.Popen | None = None) -> tuple[list[ProcessRun], str]:
     """Run the grading process; if the submission kills it (os._exit, a crash), start it again for
@@ -185,22 +208,27 @@ def _grade_until_done(submission: Submission, head: RayHead, workdir: Path, wall
     return runs, "\n".join(staff_parts)
 
 
-def _launch(submission: Submission, head: RayHead, workdir: Path, only: tuple[str, ...], attempt: int,
+def _launch(submission: Path, head: RayHead, workdir: Path, only: tuple[str, ...], attempt: int,
             group: ControlGroup, guarded: dict, box: Sandbox, *, address_later: bool = False) -> subprocess.Popen:
-    """Start a grading process. address_later: it imports and prepares while the Ray head is still
-    starting, then waits for the head's address on its stdin (see _send_address)."""
+    """Start a grading process, the judge (grader.session): it starts the submission's host process
+    itself, wrapped as given here. address_later: it imports and prepares while the Ray head is
+    still starting, then waits for the head's address on its stdin (see _send_address)."""
     journal = _journal(workdir, attempt)
     scratch = _scratch(workdir, attempt)
     scratch.mkdir(exist_ok=True)
-    env = {**grading_environment(), **head.auth_env, **guarded, "ACTOR_TREE_GRADING": "1", "PYTHONUNBUFFERED": "1"}
-    # The journal is handed over open: its path is off limits to the code being graded.
+    judge_only = {key: value for key, value in guarded.items() if key != "GRADER_GUARD"}
+    env = {**grading_environment(), **head.auth_env, **judge_only, "ACTOR_TREE_GRADING": "1",
+           "PYTHONUNBUFFERED": "1", HOST_WRAP: json.dumps(box.wrap([], cwd=scratch, from_judge=True)),
+           HOST_GUARD: guarded.get("GRADER_GUARD", "")}
+    # The journal is handed over open, to the judge alone: its path is not in the submission's view.
     journal_fd = os.open(journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     command = [sys.executable, "-m", "grader.session", "--address", "-" if address_later else head.address,
-               "--journal-fd", str(journal_fd), "--scratch", str(scratch), str(Path(submission.path).resolve())]
+               "--journal-fd", str(journal_fd), "--scratch", str(scratch),
+               "--evidence", str(_evidence(workdir, attempt)), str(submission)]
     for check_id in only:
         command[-1:-1] = ["--only", check_id]
     try:
-        return subprocess.Popen(box.wrap(command, cwd=scratch), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        return subprocess.Popen(box.wrap_judge(command), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 stdin=subprocess.PIPE if address_later else subprocess.DEVNULL, env=env, cwd=scratch,
                                 start_new_session=True, preexec_fn=group.enter, pass_fds=(journal_fd,))
     finally:
@@ -215,7 +243,7 @@ def _send_address(process: subprocess.Popen, address: str) -> None:
         pass
 
 
-def _run_grading_process(submission: Submission, head: RayHead, workdir: Path, wall_seconds: float,
+def _run_grading_process(submission: Path, head: RayHead, workdir: Path, wall_seconds: float,
                          only: tuple[str, ...], attempt: int, group: ControlGroup,
                          guarded: dict, box: Sandbox, on_partial=None,
                          launched: subprocess.Popen | None = None) -> tuple[ProcessRun, str]:

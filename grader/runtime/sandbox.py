@@ -81,13 +81,16 @@ class Sandbox:
     leaving kills everything inside. With `enabled=False`, wrap() returns the command unchanged."""
 
     def __init__(self, readable: list[Path], writable: list[Path], *, hidden: list[Path] = (),
-                 enabled: bool = True):
-        """writable: the first one is also the processes' home and temp folder."""
+                 enabled: bool = True, student_uid: int | None = None):
+        """writable: the first one is also the processes' home and temp folder. student_uid (the
+        grader running as root): the user id every process but the judge runs under; the writable
+        folders become its own."""
         self.readable = [Path(p) for p in readable]
         self.writable = [Path(p) for p in writable]
         self.hidden = [Path(p) for p in hidden]
         """Folders inside a readable one that must not be seen (the solutions inside an installed grader)."""
         self.enabled = enabled
+        self.student_uid = student_uid if enabled else None
         self.holder: subprocess.Popen | None = None
         self.holder_pid = 0
         """The host pid of the sandbox's first process (nsenter's target)."""
@@ -98,6 +101,9 @@ class Sandbox:
     def __enter__(self) -> "Sandbox":
         if not self.enabled:
             return self
+        if self.student_uid is not None:
+            for folder in self.writable:
+                os.chown(folder, self.student_uid, self.student_uid)
         read_info, write_info = os.pipe()
         try:
             # The holder says "ready" once it runs: bubblewrap has then finished the mount view
@@ -139,22 +145,37 @@ class Sandbox:
         """bubblewrap's own processes: their command lines name the folders of the view."""
         return frozenset(pid for pid in (self.holder.pid if self.holder else 0, self.holder_pid) if pid)
 
-    def wrap(self, command: list[str], cwd: Path | None = None) -> list[str]:
+    def wrap(self, command: list[str], cwd: Path | None = None, *, from_judge: bool = False) -> list[str]:
+        """A process that runs the submission's code (or Ray's, which runs it): in every namespace,
+        with no capability, as the student's user id where there is one. from_judge: started by
+        the judge, which is in the sandbox's user namespace already (see wrap_judge)."""
         if not self.enabled:
             return list(command)
         enter = ["nsenter", f"--target={self.holder_pid}", "--net", "--pid", "--mount", "--ipc", "--uts",
                  "--root", f"--wdns={cwd or self.environment['HOME']}"]
         become = []
-        if self.own_user_namespace:
+        if self.student_uid is not None:
+            become = [f"--reuid={self.student_uid}", f"--regid={self.student_uid}", "--clear-groups"]
+        elif self.own_user_namespace:
             # An ordinary user: bubblewrap made a user namespace that owns the others, so it is
             # entered first (that alone gives the right to enter them); then the process becomes
             # the namespace's uid 0, the one id mapped there (to this user outside): an unmapped
             # uid could create no file. It keeps no capability, as below.
-            enter.insert(2, "--user")
-            enter.insert(3, "--preserve-credentials")
+            if not from_judge:
+                enter.insert(2, "--user")
+                enter.insert(3, "--preserve-credentials")
             become = ["--reuid=0", "--regid=0", "--keep-groups"]
         no_privileges = ["setpriv", *become, "--no-new-privs", "--bounding-set=-all", "--inh-caps=-all", "--"]
         return [*enter, "--", *no_privileges, *command]
+
+    def wrap_judge(self, command: list[str]) -> list[str]:
+        """The judge: in the sandbox's network namespace only (to reach its Ray head on loopback),
+        so it is in none of the submission's other namespaces: nothing there sees its pid, signals
+        it or reads its files; it keeps the grader's user id (see grader.judge)."""
+        if not self.enabled:
+            return list(command)
+        user = ["--user", "--preserve-credentials"] if self.own_user_namespace else []
+        return ["nsenter", f"--target={self.holder_pid}", *user, "--net", "--", *command]
 
     @property
     def own_user_namespace(self) -> bool:
@@ -171,7 +192,8 @@ class Sandbox:
         as_user = ["--unshare-user", "--uid", "0", "--gid", "0"] if os.geteuid() != 0 else []
         args = [*as_user, "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--hostname", "grading",
                 "--die-with-parent", "--cap-drop", "ALL",
-                "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev"]
+                "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev",
+                "--perms", "1777", "--tmpfs", "/dev/shm"]  # Ray's object store, whatever the user id
         for name in TOP_LEVEL_LINKS:
             top = Path("/") / name
             if top.is_symlink():
@@ -181,6 +203,13 @@ class Sandbox:
         for name in ETC_FILES:
             if (Path("/etc") / name).exists():
                 args += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+        # The folders above what is bound (/root above a Python in a home folder) are made by
+        # bubblewrap as private as their originals; the student's user id must pass through them.
+        mounted = [p for p in [*_python_paths(), *self.readable, *self.writable] if p.exists()]
+        for folder in sorted({parent for path in mounted for parent in path.parents} - {Path("/")}, key=_depth):
+            inside_a_mount = any(folder == p or p in folder.parents for p in mounted)
+            if not inside_a_mount and folder.parts[1] not in ("usr", "proc", "dev"):
+                args += ["--perms", "0755", "--dir", str(folder)]
         for path in _python_paths():
             if path.exists():
                 args += ["--ro-bind", str(path), str(path)]
@@ -197,6 +226,23 @@ class Sandbox:
         # The folders bubblewrap made to hold the mount points (/etc, the project's folder) would
         # otherwise be writable, in memory: read-only, nothing is written anywhere but scratch.
         return [*args, "--remount-ro", "/"]
+
+
+STUDENT_UID_VARIABLE = "GRADER_STUDENT_UID"
+DEFAULT_STUDENT_UID = 61000
+
+
+def student_uid() -> int | None:
+    """The user id the submission's processes run under when the grader is root (GRADER_STUDENT_UID,
+    or 61000: an id of no account, so it owns nothing outside its scratch); None for an ordinary
+    user, who cannot give processes another id (they are apart from the judge by namespaces)."""
+    if os.geteuid() != 0:
+        return None
+    return int(os.environ.get(STUDENT_UID_VARIABLE, DEFAULT_STUDENT_UID))
+
+
+def _depth(path: Path) -> int:
+    return len(path.parts)
 
 
 class SandboxError(RuntimeError):

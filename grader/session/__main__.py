@@ -28,6 +28,8 @@ def main(argv=None) -> None:
                              "(the parent starts this process while the head is still starting)")
     parser.add_argument("--journal-fd", required=True, type=int, help="an open file descriptor to append to")
     parser.add_argument("--scratch", required=True, type=Path)
+    parser.add_argument("--evidence", required=True, type=Path,
+                        help="a folder for the instruments' gates and reports (read-only to the submission)")
     parser.add_argument("--only", action="append", default=[], help="run only these check ids")
     parser.add_argument("submission", type=Path)
     args = parser.parse_args(argv)
@@ -64,11 +66,11 @@ def grade_here(args, journal) -> None:
     ray.init(address=address, namespace=NAMESPACE, logging_level=logging.ERROR, log_to_driver=False)
     safe_ray.connect_handles()
     os.chdir(args.scratch)
-    command = host_command(args.submission, args.scratch, address, NAMESPACE)
-    environment = dict(os.environ)
+    command, environment = host_command(args.submission, args.scratch, address, NAMESPACE)
 
     print(LOADING_MARKER, flush=True)
-    grading = RemoteSubmission(lambda: HostProcess(command, environment), NAMESPACE, args.scratch / "checks")
+    grading = RemoteSubmission(lambda: HostProcess(command, environment, args.scratch), NAMESPACE,
+                               args.scratch / "checks", args.evidence)
     try:
         loaded = grading.start()
         if loaded.get("crashed"):

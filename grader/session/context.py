@@ -5,22 +5,43 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import tempfile
 import types
 from pathlib import Path
 
 from grader.checks import CheckFailed
+from grader.checks.evidence import Evidence
 from grader.checks.observe import concurrency
 
 
 class Grading:
     def __init__(self, module: types.ModuleType | None, shape_problems: dict[str, str], problem: str,
-                 scratch_root: Path):
+                 scratch_root: Path, evidence_root: Path | None = None):
+        """evidence_root: where the instruments' gates and reports live (grader.checks.evidence);
+        in a sandbox, a folder its processes see read-only."""
         self.module = module
         self.shape_problems = shape_problems
         self.problem = problem
         self.scratch_root = Path(scratch_root)
         self._counter = itertools.count(1)
+        self._evidence_root = Path(evidence_root) if evidence_root else self.scratch_root / "evidence"
+        self._evidence: Evidence | None = None
+
+    @property
+    def evidence(self) -> Evidence:
+        if self._evidence is None:
+            self._evidence = Evidence(self._evidence_root)
+        return self._evidence
+
+    def take_forgeries(self) -> list[str]:
+        """Instrument reports found forged since the last look (see grader.checks.evidence)."""
+        if self._evidence is None:
+            return []
+        taken, self._evidence.forgeries = self._evidence.forgeries, []
+        return taken
+
+    def close(self) -> None:
+        if self._evidence is not None:
+            self._evidence.close()
 
     def __getattr__(self, name):
         module = self.__dict__.get("module")
@@ -37,9 +58,9 @@ class Grading:
             raise CheckFailed(" ".join(dict.fromkeys(messages)))
 
     def scratch(self, label: str) -> str:
-        """A new empty folder shared with the Ray workers (same machine)."""
-        self.scratch_root.mkdir(parents=True, exist_ok=True)
-        return tempfile.mkdtemp(prefix=f"{next(self._counter):02d}-{label}-", dir=self.scratch_root)
+        """A new empty folder the grader writes (a gate it opens) and the submission's processes
+        may only read (in a sandbox); the instruments given it report beside it."""
+        return self.evidence.folder(f"{next(self._counter):02d}-{label}")
 
     def take_tampering(self) -> list[str]:
         """Grading machinery the submission replaced since the last look (none here: in a student's

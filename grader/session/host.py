@@ -23,6 +23,12 @@ from pathlib import Path
 
 from grader.session import wire
 
+HOST_WRAP = "GRADER_HOST_WRAP"
+"""The judge's environment: (JSON) the command that puts a host in the submission's sandbox, as
+its student user (grader.runtime.sandbox.Sandbox.wrap)."""
+HOST_GUARD = "GRADER_HOST_GUARD"
+"""The judge's environment: the guard file the host's audit hook reads (the judge runs none)."""
+
 
 class Channel:
     def __init__(self, requests_fd: int, replies_fd: int):

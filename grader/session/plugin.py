@@ -16,6 +16,8 @@ from grader.session.integrity import TAMPERED_FEEDBACK, tamper_flag
 
 DIED = ("The process running your code ended abruptly during this check (exit status {code}): your code called "
         "os._exit() or crashed the Python interpreter. The other checks were run again in a new process.")
+FORGED = ("A report from the grader's instruments during this check could not have come from them ({what}), so "
+          "the check cannot be scored; your instructor has been told.")
 GRADER_ERROR = ("The grader itself failed on this check (not your code's fault as far as it can tell); "
                 "your instructor has the details.")
 
@@ -26,6 +28,7 @@ class GradingPlugin:
         self.only = set(only)
         self._tampered: dict[str, list[str]] = {}
         self._died: dict[str, object] = {}
+        self._forged: dict[str, list[str]] = {}
         self._started: dict[str, float] = {}
         self._failure: dict[str, tuple[str, str]] = {}
         self._specs_by_nodeid = {}
@@ -57,6 +60,9 @@ class GradingPlugin:
         replaced = self.grading.take_tampering()
         if replaced:
             self._tampered.setdefault(item.nodeid, []).extend(replaced)
+        forged = self.grading.take_forgeries()
+        if forged:
+            self._forged.setdefault(item.nodeid, []).extend(forged)
         deaths = self.grading.take_deaths()
         if deaths:
             self._died.setdefault(item.nodeid, deaths[0])
@@ -73,6 +79,10 @@ class GradingPlugin:
             self.journal.tampered(item_spec.id, tamper_flag(names, f"during {item_spec.id}"))
             feedback = TAMPERED_FEEDBACK.format(names=", ".join(names[:5]))
             self.journal.result(CheckResult.failed(item_spec, feedback, seconds), "")
+        elif nodeid in self._forged:
+            what = "; ".join(self._forged[nodeid][:3])
+            self.journal.tampered(item_spec.id, f"Forged evidence during {item_spec.id}: {what}.")
+            self.journal.result(CheckResult.failed(item_spec, FORGED.format(what=what), seconds), "")
         elif nodeid in self._died:
             self.journal.result(CheckResult.failed(item_spec, DIED.format(code=self._died[nodeid]), seconds), "")
         elif nodeid in self._failure:

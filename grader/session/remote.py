@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import os
 import subprocess
 import sys
@@ -19,7 +20,10 @@ import threading
 import uuid
 from pathlib import Path
 
+import psutil
+
 from grader.session import wire
+from grader.session.host import HOST_GUARD, HOST_WRAP
 from grader.session.context import Grading
 from grader.session.shape import ACTOR, EXPECTED, FUNCTION, REMOTE_FUNCTION
 
@@ -48,12 +52,12 @@ class HostGone(Exception):
 class HostProcess:
     """One host process and the replies it owes."""
 
-    def __init__(self, command_for, env: dict):
+    def __init__(self, command_for, env: dict, cwd: Path):
         requests_read, self._requests = os.pipe()
         self._replies, replies_write = os.pipe()
         command = command_for(requests_read, replies_write)
         try:
-            self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, env=env, close_fds=True,
+            self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, env=env, close_fds=True, cwd=cwd,
                                             pass_fds=(requests_read, replies_write))
         finally:
             os.close(requests_read)
@@ -104,17 +108,23 @@ class HostProcess:
         return slot[1]
 
     def stop(self) -> None:
+        """End the host and what it started (in a sandbox, Popen's process is nsenter, its parent)."""
         with contextlib.suppress(OSError):
             os.close(self._requests)
-        with contextlib.suppress(ProcessLookupError):
-            self.process.kill()
+        try:
+            family = [*psutil.Process(self.process.pid).children(recursive=True), psutil.Process(self.process.pid)]
+        except psutil.Error:
+            family = []
+        for process in family:
+            with contextlib.suppress(psutil.Error):
+                process.kill()
         self.process.wait()
 
 
 class RemoteSubmission(Grading):
-    def __init__(self, start_host, namespace: str, scratch_root: Path):
+    def __init__(self, start_host, namespace: str, scratch_root: Path, evidence_root: Path):
         """start_host() -> a new HostProcess for the same submission."""
-        super().__init__(None, {}, "", scratch_root)
+        super().__init__(None, {}, "", scratch_root, evidence_root)
         self._start_host = start_host
         self._namespace = namespace
         self._names: dict[str, str] = {}
@@ -167,6 +177,7 @@ class RemoteSubmission(Grading):
     def stop(self) -> None:
         if self._host is not None:
             self._host.stop()
+        self.close()
 
     def take_tampering(self) -> list[str]:
         taken, self.replaced_names = self.replaced_names, []
@@ -274,9 +285,16 @@ class HostTask:
 
 
 def host_command(submission: Path, scratch: Path, address: str, namespace: str):
+    """The host's command line, in the sandbox the parent named (HOST_WRAP), for descriptors
+    (requests, replies); and its environment: the judge's, with the guard's audit hook on."""
+    prefix = json.loads(os.environ.get(HOST_WRAP) or "[]")
+
     def command(requests_fd: int, replies_fd: int) -> list[str]:
-        return [sys.executable, "-m", "grader.session.host", "--address", address, "--namespace", namespace,
+        return [*prefix, sys.executable, "-m", "grader.session.host", "--address", address, "--namespace", namespace,
                 "--requests-fd", str(requests_fd), "--replies-fd", str(replies_fd), "--scratch", str(scratch),
                 str(submission)]
 
-    return command
+    environment = {k: v for k, v in os.environ.items() if k not in (HOST_WRAP, HOST_GUARD)}
+    if os.environ.get(HOST_GUARD):
+        environment["GRADER_GUARD"] = os.environ[HOST_GUARD]
+    return command, environment
