@@ -143,8 +143,8 @@ def _sandbox(submission: Path, workdir: Path, guard_file: Path, record: Path, mo
         folder.mkdir(mode=0o755, exist_ok=True)
     guard_file.chmod(0o644)  # readable, and the record writable, by the student's own user id
     record.chmod(0o666)
-    return Sandbox([submission, guard_file, record, *evidence], writable, hidden=_solutions(), enabled=mode == NAMESPACES,
-                   student_uid=student_uid())
+    return Sandbox([submission, guard_file, record, *evidence], writable, hidden=_solutions(),
+                   enabled=mode == NAMESPACES, student_uid=student_uid())
 
 
 def _copy_of(submission: Submission, workdir: Path) -> Path:
