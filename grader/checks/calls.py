@@ -49,6 +49,9 @@ class Outcome:
     error: str = ""
     timed_out: bool = False
     seconds: float = 0.0
+    started_at: float = 0.0
+    finished_at: float = 0.0
+    """When the call began and returned (time.time(), the judge's clock)."""
 
 
 def call_with_deadline(function, *, timeout: float, what: str, **kwargs) -> Outcome:
@@ -62,12 +65,14 @@ def call_with_deadline(function, *, timeout: float, what: str, **kwargs) -> Outc
 
     def run():
         started = time.monotonic()
+        outcome.started_at = time.time()
         try:
             outcome.value = function(**kwargs)
         except BaseException as error:  # student code may raise anything, even SystemExit
             outcome.error = explain(error, what)
         finally:
             outcome.seconds = time.monotonic() - started
+            outcome.finished_at = time.time()
 
     thread = threading.Thread(target=run, name=f"student:{what}", daemon=True)
     thread.start()

@@ -10,7 +10,7 @@ import pytest
 import ray
 
 from grader.checks import CheckFailed, check, probes
-from grader.checks.logging_runs import CALL_SECONDS, RELAY_DELAY, run_experiments_three_ways
+from grader.checks.logging_runs import CALL_SECONDS, RELAY_DELAY, forged_logs, run_experiments_three_ways
 from grader.checks.calls import get, start, wait_until
 from grader.checks.explain import shorten
 
@@ -50,6 +50,14 @@ def _logs_when_settled(actor, expected_total: int, timeout: float = 15.0):
     wait_until(total, timeout=timeout, interval=0.1)
     time.sleep(0.3)
     return get(actor.get_logs.remote(), timeout=20, what="LoggingActor.get_logs()")
+
+
+def _refuse_forged(sub, runs) -> None:
+    for call in (runs.provoked, runs.natural):
+        why = forged_logs(call)
+        if why:
+            sub.evidence.forged(why)
+            raise CheckFailed(f"{why}: those logs were not logged.")
 
 
 @check("logging.actor_class", "LoggingActor is a Ray actor and starts", points=1, timeout=120,
@@ -101,6 +109,7 @@ def check_run_experiment_messages(sub, probe):
 @check("logging.run_experiments_complete", "run_experiments() returns every message, on every try",
        points=2, timeout=300, needs=EXERCISE)
 def check_run_experiments_complete(sub, experiment_runs):
+    _refuse_forged(sub, experiment_runs)
     for call in (experiment_runs.provoked, experiment_runs.natural):
         outcome, kwargs = call.outcome, call.kwargs
         if outcome.timed_out:
@@ -207,6 +216,7 @@ def check_parallel(sub, experiment_runs):
 @check("logging.no_leaks", "run_experiments() leaves no actor alive", points=1, timeout=240, hidden=True,
        needs=EXERCISE)
 def check_no_leaks(sub, experiment_runs):
+    _refuse_forged(sub, experiment_runs)
     calls = (experiment_runs.provoked, experiment_runs.natural, experiment_runs.barrier)
     for call in calls:
         if call.alive_after:

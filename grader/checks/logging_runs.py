@@ -2,7 +2,10 @@
 
 - provoked: its run_experiment tasks get a RelayHandle, so every log call they do not wait for
   arrives late: the completeness race happens on every run, not one run in three.
-- natural: exactly the student's code.
+- natural: the student's own code and timing; its log calls are relayed at once, so that they
+  are counted too.
+What a call returned counts only as far as its tasks' log calls really reached a logging actor
+(forged_logs).
 After each call: which actors it created, and which of them are still alive 10 s later.
 - barrier: run_experiment replaced by one that records whether the experiments overlapped.
 """
@@ -10,6 +13,8 @@ After each call: which actors it created, and which of them are still alive 10 s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+import ray
 
 from grader.checks import observe, probes
 from grader.checks.calls import Outcome, call_with_deadline
@@ -26,6 +31,8 @@ class Call:
     outcome: Outcome
     created: list = field(default_factory=list)
     alive_after: list = field(default_factory=list)
+    delivered: dict = field(default_factory=dict)
+    """{experiment index: log calls the relay delivered to a logging actor of this call before it returned}."""
 
     @property
     def text(self) -> str:
@@ -44,22 +51,43 @@ class ExperimentRuns:
     overlap: tuple[int, int]
 
 
-def _call(sub, label: str, **kwargs) -> Call:
+def _call(sub, label: str, probe, **kwargs) -> Call:
     before = set(observe.actors())
     outcome = call_with_deadline(sub.run_experiments, timeout=CALL_SECONDS, what=call_text(kwargs), **kwargs)
     created = [a for a in observe.actors().values() if a.id not in before]
     # Late relayed calls may hold the logging actor for a moment after the call: hence the wait.
-    return Call(label, kwargs, outcome, created, observe.alive_after([a.id for a in created], timeout=10))
+    call = Call(label, kwargs, outcome, created, observe.alive_after([a.id for a in created], timeout=10))
+    if probe is not None:  # to any logging actor (one made before the call counts too), during the call
+        for _, index, when in ray.get(probe.get_delivered.remote(), timeout=30):
+            if outcome.started_at <= when <= outcome.finished_at and isinstance(index, (int, str)):
+                call.delivered[index] = call.delivered.get(index, 0) + 1
+    return call
+
+
+def forged_logs(call: Call) -> str:
+    """Why the logs a call returned cannot be what its tasks logged ("" if they can): each
+    experiment's messages count only once that many log calls had reached its logging actor."""
+    logs = call.outcome.value
+    if call.outcome.error or call.outcome.timed_out or not isinstance(logs, dict):
+        return ""
+    k = call.kwargs["n_iterations"]
+    claimed = sum(1 for messages in logs.values() if isinstance(messages, list) and len(messages) >= k)
+    backed = sum(1 for count in call.delivered.values() if count >= k)
+    if claimed > backed:
+        return (f"{call.text} returned {claimed} complete experiment(s), but by then its tasks' log calls had "
+                f"reached a LoggingActor for {backed} (log calls per experiment: {dict(call.delivered)})")
+    return ""
 
 
 def run_experiments_three_ways(sub, probe) -> ExperimentRuns:
     with sub.replaced("run_experiment", probes.Provoking(probe, RELAY_DELAY)):
-        provoked = _call(sub, "provoked", n_experiments=3, n_iterations=4, delay=0.0)
-
-    natural = _call(sub, "natural", n_experiments=4, n_iterations=3, delay=0.0)
+        provoked = _call(sub, "provoked", probe, n_experiments=3, n_iterations=4, delay=0.0)
+    # The student's own timing, but its log calls relayed at once: counted, as in the provoked call.
+    with sub.replaced("run_experiment", probes.Provoking(probe, 0.0)):
+        natural = _call(sub, "natural", probe, n_experiments=4, n_iterations=3, delay=0.0)
 
     directory = sub.scratch("parallel")
     with sub.replaced("run_experiment", probes.Barrier(directory, 3, BARRIER_SECONDS)):
-        barrier = _call(sub, "barrier", n_experiments=3, n_iterations=2, delay=0.0)
+        barrier = _call(sub, "barrier", None, n_experiments=3, n_iterations=2, delay=0.0)
     not_tasks = {actor.pid for actor in observe.actors().values()}
     return ExperimentRuns(provoked, natural, barrier, probes.overlap(sub.evidence, directory, not_tasks))

@@ -124,6 +124,7 @@ class Probe:
 
     def __init__(self):
         self.records = []
+        self.delivered = []
 
     def log(self, index, message):
         self.records.append((index, message))
@@ -140,7 +141,14 @@ class Probe:
     def forward(self, target, method, args, kwargs, delay):
         if delay:
             time.sleep(delay)
-        return ray.get(getattr(target, method).remote(*args, **kwargs), timeout=120)
+        result = ray.get(getattr(target, method).remote(*args, **kwargs), timeout=120)
+        if method == "log" and args:
+            self.delivered.append((target._actor_id.hex(), args[0], time.time()))
+        return result
+
+    def get_delivered(self):
+        """[(the logging actor's id, experiment index, when its log() returned)] of relayed log calls."""
+        return list(self.delivered)
 
 
 class RelayHandle:
@@ -254,6 +262,17 @@ def overlap(evidence, directory: str, not_tasks: set[int]) -> tuple[int, int]:
     """(experiments started before the first one finished, experiments started), by the judge's
     clock, one per process that reported a start: a process of the submission's own actors (or
     the driver's) sends no barrier's report, and one process runs one task at a time."""
+    reports = evidence.of("start", directory) + evidence.of("done", directory)
+    running: set[int] = set()
+    for event in sorted(reports, key=lambda e: e.seconds):
+        if event.fields[0] != "start":
+            running.discard(event.pid)
+            continue
+        if event.pid in not_tasks or event.pid in running:
+            evidence.forged(f"a barrier task's start was reported from process {event.pid}, which "
+                            + ("is one of the actors or the driver" if event.pid in not_tasks else
+                               "had reported a start already and not its end"))
+        running.add(event.pid)
     starts = [e for e in evidence.of("start", directory) if e.pid not in not_tasks]
     dones = evidence.of("done", directory)
     first_done = min((e.seconds for e in dones), default=float("inf"))

@@ -69,24 +69,52 @@ class Foreign:
 
     def __call__(self, *args, **kwargs):
         """A placeholder returned where a class was expected (cloudpickle rebuilds a class defined
-        in the submission by calling a maker with its name second): called, it stands for an
-        instance of that class."""
+        in the submission by calling a maker with its name second and its bases among the first
+        three): called, it stands for an instance of that class; a subclass of str, int or float
+        (a `str` Enum) stays one, equal to its value as the original is."""
         name = self.args[1] if len(self.args) > 1 and isinstance(self.args[1], str) else type(self).__name__
-        return placeholder(self.foreign_module, name)(*args, **kwargs)
+        bases = [b for a in self.args[:3] if isinstance(a, tuple) for b in a]
+        builtin = next((b for b in bases if b in VALUE_TYPES), None)
+        return placeholder(self.foreign_module, name, builtin)(*args, **kwargs)
 
     def __repr__(self):
         shown = ", ".join(repr(a) for a in self.args[:3])
         return f"<{self.foreign_module}.{type(self).__name__}({shown})>"
 
 
-_placeholders: dict[tuple[str, str], type] = {}
+VALUE_TYPES = (str, int, float)
+_placeholders: dict[tuple, type] = {}
 
 
-def placeholder(module: str, name: str) -> type:
+class ForeignValue:
+    """Mixed into a placeholder of a foreign subclass of str, int or float: the value it holds."""
+
+    def __new__(cls, *args, **kwargs):
+        base = cls.__mro__[2]
+        try:
+            value = base.__new__(cls, args[0]) if args else base.__new__(cls)
+        except (TypeError, ValueError):
+            value = base.__new__(cls)
+        value.args = args
+        return value
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    @property
+    def value(self):
+        return self.args[0] if self.args else None
+
+    def __repr__(self):
+        return f"<{type(self).__name__}: {type(self).__mro__[2].__repr__(self)}>"
+
+
+def placeholder(module: str, name: str, builtin: type | None = None) -> type:
     """One Foreign subclass per foreign class, named like it (messages say `type(x).__name__`)."""
-    key = (str(module)[:200], str(name)[:200])
+    key = (str(module)[:200], str(name)[:200], builtin)
     if key not in _placeholders:
-        _placeholders[key] = type(key[1].rsplit(".", 1)[-1] or "Foreign", (Foreign,),
+        bases = (ForeignValue, builtin) if builtin else (Foreign,)
+        _placeholders[key] = type(key[1].rsplit(".", 1)[-1] or "Foreign", bases,
                                   {"foreign_module": key[0], "__module__": "grader.judge.foreign"})
     return _placeholders[key]
 

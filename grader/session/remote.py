@@ -66,6 +66,7 @@ class HostProcess:
         self._waiting: dict[int, list] = {0: [threading.Event(), None]}
         self._lock = threading.Lock()
         self.returncode = None
+        self.stray_lines = 0
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
@@ -75,11 +76,13 @@ class HostProcess:
                 try:
                     message = wire.loads(line)
                 except ValueError:
-                    continue  # not a reply of the host's (its code may write anything here)
+                    message = {}
                 slot = self._waiting.get(message.get("id")) if isinstance(message.get("id"), int) else None
                 if slot is not None and slot[1] is None:
                     slot[1] = message
                     slot[0].set()
+                else:  # not a reply the judge is owed: the submission's code wrote it (never obeyed)
+                    self.stray_lines += 1
         self.returncode = self.process.wait()
         with self._lock:
             for slot in self._waiting.values():
@@ -130,6 +133,7 @@ class RemoteSubmission(Grading):
         self._names: dict[str, str] = {}
         self._hosts_started = 0
         self._host = None
+        self._hosts: list[HostProcess] = []
         self.loaded: dict = {}
         self.replaced_names: list[str] = []
         self.deaths: list = []
@@ -151,6 +155,7 @@ class RemoteSubmission(Grading):
                 return None
             self._hosts_started += 1
             self._host = self._start_host()
+            self._hosts.append(self._host)
             try:
                 message = self._host.first_message()
             except HostGone as gone:
@@ -178,6 +183,10 @@ class RemoteSubmission(Grading):
         if self._host is not None:
             self._host.stop()
         self.close()
+
+    def stray_lines(self) -> int:
+        """Lines no request asked for, written into the hosts' channels to the judge."""
+        return sum(host.stray_lines for host in self._hosts)
 
     def take_tampering(self) -> list[str]:
         taken, self.replaced_names = self.replaced_names, []

@@ -1,10 +1,9 @@
-"""Writes a full-marks report into the grader's results folder (found beside its own file),
-then fails.
+"""Writes a full-marks report into the grader's results folder, looked for beside its own file,
+then fails: its file is a copy in a folder of the grading run's, with no results folder near.
 
 Checks: supervisor.run_supervisor
 Fails: supervisor.run_supervisor
-Says: off limits
-Flag: tried to reach
+Says: No such file or directory
 """
 
 
