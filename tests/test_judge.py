@@ -1,13 +1,14 @@
 """The judge apart from the code it judges, read from /proc while a submission is being graded:
 no process that runs the submission's code (its host, Ray's workers and core processes) holds the
-journal open; the judge is in none of their PID namespaces, is not dumpable, never had the
-submission's text in its memory, and (as root) runs under another user id than all of them."""
+journal open; the judge is in none of their PID namespaces, never had the submission's text in
+its memory, and (as root) runs under another user id than all of them. And what keeps a process of
+the judge's own user id out of it (an ordinary user's grading): it is not dumpable."""
 
 from __future__ import annotations
 
 import os
 import re
-import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -20,9 +21,10 @@ from grader.demo import compose
 from grader.records import Submission
 from grader.runtime.isolation import grade_isolated
 from grader.runtime.sandbox import NAMESPACES, protection
+from ordinary_user import Unavailable, account, run, scratch
 
-pytestmark = [pytest.mark.slow, pytest.mark.ray,
-              pytest.mark.skipif(protection()[0] != NAMESPACES, reason="needs the sandbox's namespaces")]
+pytestmark = [pytest.mark.slow, pytest.mark.ray]
+SANDBOXED = pytest.mark.skipif(protection()[0] != NAMESPACES, reason="needs the sandbox's namespaces")
 MARKER = "judge-never-reads-" + "this-line-3c1f7a"
 SLOW_RUN_SUPERVISOR = f'''
 def run_supervisor(models=None, poll_interval=0.5):
@@ -77,6 +79,7 @@ def _memory_holds(pid: int, needle: bytes) -> bool:
     return False
 
 
+@SANDBOXED
 @pytest.mark.skipif(os.geteuid() != 0, reason="reads another user's process memory: root only")
 def test_the_judge_is_out_of_the_submissions_reach(tmp_path):
     path = tmp_path / "slow.py"
@@ -107,13 +110,36 @@ def test_the_judge_is_out_of_the_submissions_reach(tmp_path):
     assert {p.uids().real for p in student} == {61000} and judge.uids().real == 0
     assert not _memory_holds(judge.pid, MARKER.encode())
     assert any(_memory_holds(p.pid, MARKER.encode()) for p in hosts), "the test's marker is not where it should be"
-    # Not dumpable: a process of the judge's own user id, without privileges, may not read it.
-    probe = ["setpriv", "--bounding-set=-all", "--inh-caps=-all", "--no-new-privs", "--", "cat"]
-    refused = subprocess.run([*probe, f"/proc/{judge.pid}/environ"], capture_output=True)
-    allowed = subprocess.run([*probe, f"/proc/{os.getpid()}/environ"], capture_output=True)
-    assert refused.returncode != 0 and allowed.returncode == 0, (refused.stderr, allowed.stderr)
-
     grading.join(120)
     report = done[0]
     assert not report.grader_failure and report.checks[0].status == "failed"
     assert MARKER in report.checks[0].feedback
+
+
+NOT_DUMPABLE = """
+import subprocess, sys, time
+judge = subprocess.Popen([sys.executable, "-c", "from grader.judge import not_dumpable; import time; "
+                          "not_dumpable(); time.sleep(30)"])
+other = subprocess.Popen(["sleep", "30"])
+time.sleep(2)
+for name, process in (("judge", judge), ("other", other)):
+    try:
+        open(f"/proc/{process.pid}/environ", "rb").read()
+        print(name, "readable")
+    except OSError as error:
+        print(name, "refused", error.errno)
+    process.kill()
+"""
+
+
+def test_a_process_of_the_same_user_cannot_read_the_judge():
+    """As an ordinary user (the judge and the submission share a user id there): the judge's
+    memory, descriptors and environment are closed to that user's other processes."""
+    try:
+        user = account()
+    except Unavailable as why:
+        pytest.skip(str(why))
+    folder = scratch(user)
+    done = run(user, [sys.executable, "-c", NOT_DUMPABLE], cwd=folder,
+               env={"PYTHONPATH": str(Path(__file__).parents[1])}, timeout=120)
+    assert "judge refused 13" in done.stdout and "other readable" in done.stdout, done.stdout + done.stderr

@@ -15,6 +15,7 @@ from grader.checks.calls import get, start, wait_until
 from grader.checks.explain import shorten
 
 EXERCISE = ("LoggingActor", "run_experiment", "run_experiments")
+PROBE = "the grader's own logging actor (it was killed, or its process ended)"
 ORDER_RULE = ("Ray runs the calls from one caller in the order they were sent only on a plain actor: an async "
               "actor (any `async def` method) or a threaded one (max_concurrency > 1) runs them concurrently, "
               "in no guaranteed order.")
@@ -54,6 +55,8 @@ def _logs_when_settled(actor, expected_total: int, timeout: float = 15.0):
 
 def _refuse_forged(sub, runs) -> None:
     for call in (runs.provoked, runs.natural):
+        if call.uncounted:
+            raise CheckFailed(f"during {call.text}, {call.uncounted}: what its tasks logged could not be counted.")
         why = forged_logs(call)
         if why:
             sub.evidence.forged(why)
@@ -98,9 +101,9 @@ def check_run_experiment_messages(sub, probe):
     task = start(call, launch, 7, probe, n_iterations=4, delay=0.01)
     get(task, timeout=30, what="the run_experiment task")
     expected = [(7, f"On iteration {i}") for i in range(4)]
-    wait_until(lambda: len(ray.get(probe.get_records.remote(), timeout=10)) >= 4, timeout=10)
+    wait_until(lambda: len(get(probe.get_records.remote(), timeout=10, what=PROBE)) >= 4, timeout=10)
     time.sleep(0.3)
-    records = ray.get(probe.get_records.remote(), timeout=10)
+    records = get(probe.get_records.remote(), timeout=10, what=PROBE)
     if Counter(records) != Counter(expected):
         raise CheckFailed(f"{call} sent log(index, message) calls {shorten(records)}; expected exactly "
                           f"{expected} (any order here; order is checked separately).")

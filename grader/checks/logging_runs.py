@@ -18,6 +18,7 @@ import ray
 
 from grader.checks import observe, probes
 from grader.checks.calls import Outcome, call_with_deadline
+from grader.checks.explain import explain
 
 RELAY_DELAY = 0.25
 CALL_SECONDS = 60.0
@@ -32,6 +33,8 @@ class Call:
     created: list = field(default_factory=list)
     alive_after: list = field(default_factory=list)
     delivered: dict = field(default_factory=dict)
+    uncounted: str = ""
+    """Why the relay could not say what it delivered (its actor was killed), if it could not."""
     """{experiment index: log calls the relay delivered to a logging actor of this call before it returned}."""
 
     @property
@@ -58,7 +61,12 @@ def _call(sub, label: str, probe, **kwargs) -> Call:
     # Late relayed calls may hold the logging actor for a moment after the call: hence the wait.
     call = Call(label, kwargs, outcome, created, observe.alive_after([a.id for a in created], timeout=10))
     if probe is not None:  # to any logging actor (one made before the call counts too), during the call
-        for _, index, when in ray.get(probe.get_delivered.remote(), timeout=30):
+        try:
+            delivered = ray.get(probe.get_delivered.remote(), timeout=30)
+        except Exception as error:  # the submission may kill the grader's actors: its call cannot be counted
+            call.uncounted = explain(error, "the grader's relay of log calls")
+            return call
+        for _, index, when in delivered:
             if outcome.started_at <= when <= outcome.finished_at and isinstance(index, (int, str)):
                 call.delivered[index] = call.delivered.get(index, 0) + 1
     return call
@@ -68,7 +76,7 @@ def forged_logs(call: Call) -> str:
     """Why the logs a call returned cannot be what its tasks logged ("" if they can): each
     experiment's messages count only once that many log calls had reached its logging actor."""
     logs = call.outcome.value
-    if call.outcome.error or call.outcome.timed_out or not isinstance(logs, dict):
+    if call.outcome.error or call.outcome.timed_out or not isinstance(logs, dict) or call.uncounted:
         return ""
     k = call.kwargs["n_iterations"]
     claimed = sum(1 for messages in logs.values() if isinstance(messages, list) and len(messages) >= k)

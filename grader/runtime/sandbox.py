@@ -175,7 +175,10 @@ class Sandbox:
         if not self.enabled:
             return list(command)
         user = ["--user", "--preserve-credentials"] if self.own_user_namespace else []
-        return ["nsenter", f"--target={self.holder_pid}", *user, "--net", "--", *command]
+        # It never traces anything: without that capability, its being undumpable is what keeps
+        # other processes out of it (a process holding every capability could still trace it).
+        no_tracing = [] if user else ["setpriv", "--bounding-set=-sys_ptrace", "--"]
+        return ["nsenter", f"--target={self.holder_pid}", *user, "--net", "--", *no_tracing, *command]
 
     @property
     def own_user_namespace(self) -> bool:

@@ -78,14 +78,20 @@ def grade_here(args, journal) -> None:
             return
         journal.loaded(grading.problem, [str(n) for n in loaded.get("notes") or ()],
                        [str(f) for f in loaded.get("flags") or ()])
+        _flag_stray_lines(grading, journal)
         code = run_checks(grading, journal, args.only, rootdir=args.scratch)
-        if grading.stray_lines():
-            journal.tampered("", f"Tampering: the submission's process wrote {grading.stray_lines()} line(s) the "
-                                 "grader did not ask for into its channel to the judge; none was obeyed.")
+        _flag_stray_lines(grading, journal)
         if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
             journal.crashed(f"pytest ended with exit code {int(code)} ({code.name})")
     finally:
         grading.stop()
+
+
+def _flag_stray_lines(grading, journal) -> None:
+    count = grading.stray_lines()
+    if count:
+        journal.tampered("", f"Tampering: the submission's process wrote {count} line(s) the grader did not ask "
+                             "for into its channel to the judge; none was obeyed.")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import psutil
 
+from grader.checks import CheckFailed
+from grader.checks.explain import explain
 from grader.session import wire
 from grader.session.host import HOST_GUARD, HOST_WRAP
 from grader.session.context import Grading
@@ -251,7 +253,13 @@ class RemoteSubmission(Grading):
 
     @contextlib.contextmanager
     def replaced(self, name: str, value):
-        self.ask({"op": "replace", "name": name, "value": wire.to_wire(value, self._name_of)})
+        try:
+            self.ask({"op": "replace", "name": name, "value": wire.to_wire(value, self._name_of)})
+        except (HostGone, CheckFailed):
+            raise
+        except Exception as error:  # e.g. the submission killed the grader's actor the recipe names
+            raise CheckFailed(f"the grader could not put its own {name} in place: "
+                              f"{explain(error, 'building it in your process')}.") from None
         try:
             yield None
         finally:

@@ -1,5 +1,6 @@
 """Writes a whole journal of passed checks into every descriptor its process holds and into the
-descriptors of every process it can see (the grading process's journal was once one of them).
+descriptors of every grading process it can see (the grading process's journal was once one of
+them).
 
 Honest part: run_supervisor raises.
 Checks: supervisor.run_supervisor, supervisor.actor_classes
@@ -30,6 +31,9 @@ def _forge():
     text = "".join(json.dumps(line) + "\n" for line in lines).encode()
     for path in glob.glob("/proc/[0-9]*/fd/*"):
         try:
+            with open(os.path.join(path.split("/fd/")[0], "cmdline"), "rb") as cmdline:
+                if b"grader.session" not in cmdline.read():
+                    continue
             fd = os.open(path, os.O_WRONLY | os.O_APPEND)
         except OSError:
             continue
