@@ -89,6 +89,11 @@ cd "$(dirname "$0")"
 if ! python3 -c "import ensurepip, venv" >/dev/null 2>&1 && command -v apt-get >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv python3-pip
 fi
+if ! command -v bwrap >/dev/null && command -v apt-get >/dev/null; then
+  # The sandbox: the student's code under a user id of its own, apart from the judge (where the
+  # container lets bubblewrap make namespaces; grade says which protection was in force).
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap || true
+fi
 if ! python3 -c "import sys; sys.exit(sys.version_info[:2] < (%(major)d, %(minor)d))" >/dev/null 2>&1; then
   echo "setup.sh: this autograder needs $NEEDS, but this image's python3 ($(command -v python3 || echo none)) is" \\
        "$(python3 -V 2>&1 || echo missing). $HINT" >&2

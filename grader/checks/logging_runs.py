@@ -33,9 +33,9 @@ class Call:
     created: list = field(default_factory=list)
     alive_after: list = field(default_factory=list)
     delivered: dict = field(default_factory=dict)
+    """{experiment index: log calls the relay delivered to a LoggingActor during this call}."""
     uncounted: str = ""
     """Why the relay could not say what it delivered (its actor was killed), if it could not."""
-    """{experiment index: log calls the relay delivered to a logging actor of this call before it returned}."""
 
     @property
     def text(self) -> str:
@@ -66,8 +66,10 @@ def _call(sub, label: str, probe, **kwargs) -> Call:
         except Exception as error:  # the submission may kill the grader's actors: its call cannot be counted
             call.uncounted = explain(error, "the grader's relay of log calls")
             return call
-        for _, index, when in delivered:
-            if outcome.started_at <= when <= outcome.finished_at and isinstance(index, (int, str)):
+        loggers = {a.id for a in observe.actors().values() if a.class_name == "LoggingActor"}
+        for target, index, when in delivered:
+            if target in loggers and outcome.started_at <= when <= outcome.finished_at \
+                    and isinstance(index, (int, str)):
                 call.delivered[index] = call.delivered.get(index, 0) + 1
     return call
 

@@ -123,6 +123,13 @@ class Probe:
     calls to a real one (see RelayHandle)."""
 
     def __init__(self):
+        # What the submission's tasks send here is decoded as the judge decodes (no code of theirs
+        # runs in this process): what it records and relays is the grader's account of their calls.
+        from grader.judge.safe_ray import connect_handles, install
+        from grader.session.shape import contract_methods
+
+        install(contract_methods())
+        connect_handles()
         self.records = []
         self.delivered = []
 
@@ -260,20 +267,21 @@ RECIPES = {"trainer": RecordingTrainer, "provoking": Provoking, "barrier": Barri
 
 def overlap(evidence, directory: str, not_tasks: set[int]) -> tuple[int, int]:
     """(experiments started before the first one finished, experiments started), by the judge's
-    clock, one per process that reported a start: a process of the submission's own actors (or
-    the driver's) sends no barrier's report, and one process runs one task at a time."""
+    clock: those overlapping count one per Ray worker process that reported a start (one process
+    runs one task at a time); no barrier task runs in an actor's process, in the driver, or in a
+    process a worker forked."""
     reports = evidence.of("start", directory) + evidence.of("done", directory)
     running: set[int] = set()
     for event in sorted(reports, key=lambda e: e.seconds):
         if event.fields[0] != "start":
             running.discard(event.pid)
             continue
-        if event.pid in not_tasks or event.pid in running:
+        not_a_task = event.pid in not_tasks or event.parent not in ("raylet", "")
+        if not_a_task or event.pid in running:
             evidence.forged(f"a barrier task's start was reported from process {event.pid}, which "
-                            + ("is one of the actors or the driver" if event.pid in not_tasks else
-                               "had reported a start already and not its end"))
+                            + ("is no Ray task's" if not_a_task else "had reported a start already and not its end"))
         running.add(event.pid)
-    starts = [e for e in evidence.of("start", directory) if e.pid not in not_tasks]
+    starts = [e for e in evidence.of("start", directory) if e.pid not in not_tasks and e.parent in ("raylet", "")]
     dones = evidence.of("done", directory)
     first_done = min((e.seconds for e in dones), default=float("inf"))
-    return len({e.pid for e in starts if e.seconds < first_done}), len({e.pid for e in starts})
+    return len({e.pid for e in starts if e.seconds < first_done}), len(starts)

@@ -202,6 +202,10 @@ def check_run_supervisor(sub):
     if list(history[-1]) != ["DONE"]:
         raise CheckFailed(f"the last polled states were {shorten(history[-1])}; run_supervisor must poll until "
                           "every worker is DONE.")
+    trained = [c for c in probes.trainer_calls(sub.evidence, directory, "epsilon") if c["end"] is not None]
+    if not trained:
+        raise CheckFailed(f"{call} returned a history ending in DONE, but the model's train_fn never ran to its "
+                          "end: the supervisor it creates must have a Worker train each model it is given.")
     alive = observe.alive_after(created, timeout=10)
     if alive:
         names = ", ".join(sorted({a.class_name for a in alive}))

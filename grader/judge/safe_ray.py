@@ -2,14 +2,16 @@
 
 Three ways Ray would otherwise run it on `ray.get` or when a handle is made:
 - a value's pickle names classes and functions, which unpickling imports and calls (a student's
-  `__reduce__` runs anything): here only plain builtins and Ray's own reference types are
-  rebuilt; every other class becomes a `Foreign` placeholder that records its name and arguments;
+  `__reduce__` runs anything): here only plain builtins (and a few of collections') and Ray's
+  own references (object refs, actor handles) are rebuilt; every other class becomes a
+  `Foreign` placeholder that records its name and arguments;
 - an exception raised by the student's code travels pickled: here it is rebuilt from the text
   Ray saved beside it (the traceback), never unpickled;
 - a handle to a student's actor loads the actor's class from the GCS (a pickle the submission
   wrote): here the class is made from the method names the contract declares, with no code.
 
-`install()` changes this process only; the judge calls it before it connects to Ray.
+`install()` changes this process only: the judge's, and the grader's own relay actor's (which the
+submission's tasks send their log calls through).
 """
 
 from __future__ import annotations
@@ -32,8 +34,10 @@ ALLOWED_CLASSES.update({
     ("collections", "defaultdict"): collections.defaultdict,
     ("collections", "OrderedDict"): collections.OrderedDict,
     ("collections", "Counter"): collections.Counter,
-    # Ray's own rebuilder of an ObjectRef (ids and an owner's address; it runs no submitted code).
+    # Ray's own rebuilders of an ObjectRef and an actor handle (ids and addresses; an actor's class
+    # is then made from method names, see connect_handles): they run no submitted code.
     ("ray._private.serialization", "_object_ref_deserializer"): serialization._object_ref_deserializer,
+    ("ray._private.serialization", "_actor_handle_deserializer"): serialization._actor_handle_deserializer,
 })
 MAX_VALUE_BYTES = 8 * 1024 * 1024
 
@@ -43,12 +47,19 @@ class Foreign:
     its pickle would have passed to it (arguments, items, state), as plain data."""
 
     foreign_module = ""
+    args: tuple = ()
+    state = None
 
     def __init__(self, *args, **kwargs):
-        self.args, self.kwargs = args, kwargs
-        self.items: dict = {}
-        self.listitems: list = []
-        self.state = None
+        self.args = args
+
+    @property
+    def items(self) -> dict:
+        return self.__dict__.setdefault("_items", {})
+
+    @property
+    def listitems(self) -> list:
+        return self.__dict__.setdefault("_listitems", [])
 
     @property
     def value(self):
@@ -68,14 +79,17 @@ class Foreign:
         self.state = state
 
     def __call__(self, *args, **kwargs):
-        """A placeholder returned where a class was expected (cloudpickle rebuilds a class defined
-        in the submission by calling a maker with its name second and its bases among the first
-        three): called, it stands for an instance of that class; a subclass of str, int or float
-        (a `str` Enum) stays one, equal to its value as the original is."""
-        name = self.args[1] if len(self.args) > 1 and isinstance(self.args[1], str) else type(self).__name__
-        bases = [b for a in self.args[:3] if isinstance(a, tuple) for b in a]
-        builtin = next((b for b in bases if b in VALUE_TYPES), None)
-        return placeholder(self.foreign_module, name, builtin)(*args, **kwargs)
+        """Called: it stands for what the call made, another placeholder."""
+        return placeholder(self.foreign_module, type(self).__name__ + "()")()
+
+
+def _class_maker(*args, **kwargs) -> type:
+    """cloudpickle rebuilds a class defined in the submission by calling a maker with the class's
+    name second and its bases among the first three: here a placeholder class of that name; a
+    subclass of str, int or float (a `str` Enum) stays one, equal to its value as the original is."""
+    name = args[1] if len(args) > 1 and isinstance(args[1], str) else "Foreign"
+    bases = [b for a in args[:3] if isinstance(a, tuple) for b in a]
+    return placeholder("submission", name, next((b for b in bases if b in VALUE_TYPES), None))
 
     def __repr__(self):
         shown = ", ".join(repr(a) for a in self.args[:3])
@@ -121,6 +135,8 @@ def placeholder(module: str, name: str, builtin: type | None = None) -> type:
 
 class _Unpickler(pickle.Unpickler):
     def find_class(self, module, name):
+        if str(module).startswith("ray.cloudpickle") and str(name).startswith("_make_skeleton_"):
+            return _class_maker
         return ALLOWED_CLASSES.get((module, name)) or placeholder(module, name)
 
 
@@ -152,39 +168,30 @@ def _exception_from_text(ray_exception):
                                   "an exception whose description was not kept"))
 
 
-def _class_without_code(methods_by_class: dict[str, tuple[str, ...]]):
+def _class_without_code(methods: tuple[str, ...]):
     def load_actor_class(job_id, descriptor):
         def method(self, *args, **kwargs):
             raise RuntimeError("the judge never runs an actor's code")
 
-        name = str(descriptor.class_name).rsplit(".", 1)[-1]
-        body = {m: method for m in methods_by_class.get(name, ())}
-        return ray.actor._modify_class(type(name, (), body))
+        name = str(descriptor.class_name).rsplit(".", 1)[-1] or "Actor"
+        return ray.actor._modify_class(type(name, (), {m: method for m in methods}))
 
     return load_actor_class
 
 
-_installed = False
-
-
-def install(methods_by_class: dict[str, tuple[str, ...]]) -> None:
-    """Make this process's Ray decode values and exceptions safely and make handles without code.
-    methods_by_class: the methods a handle to each actor class offers (from the contract)."""
-    global _installed
+def install(methods: tuple[str, ...]) -> None:
+    """Make this process's Ray decode values and exceptions without running submitted code, and,
+    once connected (connect_handles), make a handle to any actor of another job from `methods`
+    (the contract's, whatever the class is called) instead of loading its class."""
     serialization.SerializationContext._deserialize_pickle5_data = _deserialize_pickle5_data
     ray.exceptions.RayError.from_ray_exception = staticmethod(_exception_from_text)
-    _installed = True
-    _methods.update(methods_by_class)
+    _methods[:] = methods
 
 
-_methods: dict[str, tuple[str, ...]] = {}
+_methods: list[str] = []
 
 
 def connect_handles() -> None:
     """After ray.init: actor classes of other jobs are made from names, never loaded."""
     manager = ray._private.worker.global_worker.function_actor_manager
-    manager.load_actor_class = _class_without_code(_methods)
-
-
-def installed() -> bool:
-    return _installed
+    manager.load_actor_class = _class_without_code(tuple(_methods))

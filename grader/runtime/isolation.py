@@ -26,7 +26,7 @@ from grader.runtime.off_limits import AttemptRecord, OffLimits
 from grader.runtime.limits import DEFAULT_LIMITS, ControlGroup, Limits
 from grader.runtime.owned import owned_name
 from grader.runtime.sandbox import NAMESPACES, Sandbox, SandboxError, protection, student_uid
-from grader.session.host import HOST_GUARD, HOST_WRAP
+from grader.session.host import HOST_ENV, HOST_WRAP
 from grader.session import journal as journal_file
 from grader.verdict import LimitHit, Observed, ProcessRun, build_report, progress
 
@@ -169,6 +169,13 @@ def _scratch(workdir: Path, attempt: int) -> Path:
     return workdir / f"scratch-{attempt}"
 
 
+def _judge_folder(workdir: Path, attempt: int) -> Path:
+    """The judge's current, home and temp folder: outside the submission's view."""
+    folder = workdir / f"judge-{attempt}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
+
+
 def _evidence(workdir: Path, attempt: int) -> Path:
     return workdir / f"evidence-{attempt}"
 
@@ -216,10 +223,14 @@ def _launch(submission: Path, head: RayHead, workdir: Path, only: tuple[str, ...
     journal = _journal(workdir, attempt)
     scratch = _scratch(workdir, attempt)
     scratch.mkdir(exist_ok=True)
-    judge_only = {key: value for key, value in guarded.items() if key != "GRADER_GUARD"}
-    env = {**grading_environment(), **head.auth_env, **judge_only, "ACTOR_TREE_GRADING": "1",
-           "PYTHONUNBUFFERED": "1", HOST_WRAP: json.dumps(box.wrap([], cwd=scratch, from_judge=True)),
-           HOST_GUARD: guarded.get("GRADER_GUARD", "")}
+    own = _judge_folder(workdir, attempt)
+    # Nothing on the judge's import path or in its home is writable by the submission: its current
+    # folder (first on sys.path under -m) is its own, user site-packages and pytest's plugin
+    # entry points are not looked at.
+    env = {**grading_environment(), **head.auth_env, "ACTOR_TREE_GRADING": "1", "PYTHONUNBUFFERED": "1",
+           "HOME": str(own), "TMPDIR": str(own), "PYTHONSAFEPATH": "1", "PYTHONNOUSERSITE": "1",
+           "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+           HOST_WRAP: json.dumps(box.wrap([], cwd=scratch, from_judge=True)), HOST_ENV: json.dumps(guarded)}
     # The journal is handed over open, to the judge alone: its path is not in the submission's view.
     journal_fd = os.open(journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     command = [sys.executable, "-m", "grader.session", "--address", "-" if address_later else head.address,
@@ -229,7 +240,7 @@ def _launch(submission: Path, head: RayHead, workdir: Path, only: tuple[str, ...
         command[-1:-1] = ["--only", check_id]
     try:
         return subprocess.Popen(box.wrap_judge(command), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                stdin=subprocess.PIPE if address_later else subprocess.DEVNULL, env=env, cwd=scratch,
+                                stdin=subprocess.PIPE if address_later else subprocess.DEVNULL, env=env, cwd=own,
                                 start_new_session=True, preexec_fn=group.enter, pass_fds=(journal_fd,))
     finally:
         os.close(journal_fd)

@@ -55,7 +55,8 @@ def grade_here(args, journal) -> None:
     from grader.checks import all_specs
     from grader.judge import not_dumpable, safe_ray
     from grader.session.plugin import run_checks
-    from grader.session.remote import HostProcess, RemoteSubmission, contract_methods, host_command
+    from grader.session.remote import HostProcess, RemoteSubmission, host_command
+    from grader.session.shape import contract_methods
 
     not_dumpable()
     all_specs()
@@ -65,12 +66,11 @@ def grade_here(args, journal) -> None:
         raise SystemExit("no Ray head address was given (the head did not start)")
     ray.init(address=address, namespace=NAMESPACE, logging_level=logging.ERROR, log_to_driver=False)
     safe_ray.connect_handles()
-    os.chdir(args.scratch)
     command, environment = host_command(args.submission, args.scratch, address, NAMESPACE)
 
     print(LOADING_MARKER, flush=True)
     grading = RemoteSubmission(lambda: HostProcess(command, environment, args.scratch), NAMESPACE,
-                               args.scratch / "checks", args.evidence)
+                               Path.cwd() / "checks", args.evidence)
     try:
         loaded = grading.start()
         if loaded.get("crashed"):
@@ -78,8 +78,7 @@ def grade_here(args, journal) -> None:
             return
         journal.loaded(grading.problem, [str(n) for n in loaded.get("notes") or ()],
                        [str(f) for f in loaded.get("flags") or ()])
-        _flag_stray_lines(grading, journal)
-        code = run_checks(grading, journal, args.only, rootdir=args.scratch)
+        code = run_checks(grading, journal, args.only, rootdir=Path.cwd())
         _flag_stray_lines(grading, journal)
         if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
             journal.crashed(f"pytest ended with exit code {int(code)} ({code.name})")

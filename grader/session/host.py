@@ -26,8 +26,9 @@ from grader.session import wire
 HOST_WRAP = "GRADER_HOST_WRAP"
 """The judge's environment: (JSON) the command that puts a host in the submission's sandbox, as
 its student user (grader.runtime.sandbox.Sandbox.wrap)."""
-HOST_GUARD = "GRADER_HOST_GUARD"
-"""The judge's environment: the guard file the host's audit hook reads (the judge runs none)."""
+HOST_ENV = "GRADER_HOST_ENV"
+"""The judge's environment: (JSON) what the host's differs by: the guard file its audit hook reads
+(the judge runs none), its home and temp folder in the sandbox (the judge's are its own)."""
 
 
 class Channel:

@@ -98,7 +98,9 @@ class GradingPlugin:
 def run_checks(grading, journal, only=(), *, rootdir) -> int:
     """Run the rubric's check modules under pytest with this plugin; pytest's exit code."""
     check_files = [importlib.util.find_spec(name).origin for name in CHECK_MODULES]
-    return pytest.main(["-q", "-s", "-p", "no:cacheprovider", "-p", "no:logging", "-c", os.devnull,
+    # Where plugins are not found by their entry points (the judge), the one the checks need is named.
+    named = ["-p", "pytest_timeout"] if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD") else []
+    return pytest.main(["-q", "-s", *named, "-p", "no:cacheprovider", "-p", "no:logging", "-c", os.devnull,
                         "--rootdir", str(rootdir), "-o", "python_files=*.py", "-o", "python_functions=check_*",
                         *check_files],
                        plugins=[GradingPlugin(grading, journal, only)])

@@ -25,7 +25,7 @@ import psutil
 from grader.checks import CheckFailed
 from grader.checks.explain import explain
 from grader.session import wire
-from grader.session.host import HOST_GUARD, HOST_WRAP
+from grader.session.host import HOST_ENV, HOST_WRAP
 from grader.session.context import Grading
 from grader.session.shape import ACTOR, EXPECTED, FUNCTION, REMOTE_FUNCTION
 
@@ -39,13 +39,9 @@ LOAD_DIED = ("your code ended the process it was loaded in (exit status {code}):
              "the Python interpreter at its top level")
 
 
-def contract_methods() -> dict[str, tuple[str, ...]]:
-    """The methods a handle to each of the contract's actor classes offers the judge."""
-    return {e.name: tuple(dict.fromkeys(m for m, _, _ in e.calls if m and m != "__init__"))
-            for e in EXPECTED if e.kind == ACTOR}
+class HostGone(CheckFailed):
+    """The host ended before it answered: the submission's doing (its feedback says so)."""
 
-
-class HostGone(Exception):
     def __init__(self, returncode):
         super().__init__(f"the process running the submission ended (exit status {returncode})")
         self.returncode = returncode
@@ -73,11 +69,20 @@ class HostProcess:
         self._reader.start()
 
     def _read(self) -> None:
+        try:
+            self._read_replies()
+        finally:
+            self.returncode = self.process.wait()
+            with self._lock:
+                for slot in self._waiting.values():
+                    slot[0].set()
+
+    def _read_replies(self) -> None:
         with os.fdopen(self._replies, "rb") as replies:
-            for line in replies:
+            while line := replies.readline(wire.MAX_LINE_BYTES + 1):
                 try:
                     message = wire.loads(line)
-                except ValueError:
+                except Exception:  # anything at all: the submission's code may write here
                     message = {}
                 slot = self._waiting.get(message.get("id")) if isinstance(message.get("id"), int) else None
                 if slot is not None and slot[1] is None:
@@ -85,10 +90,6 @@ class HostProcess:
                     slot[0].set()
                 else:  # not a reply the judge is owed: the submission's code wrote it (never obeyed)
                     self.stray_lines += 1
-        self.returncode = self.process.wait()
-        with self._lock:
-            for slot in self._waiting.values():
-                slot[0].set()
 
     def ask(self, request: dict) -> dict:
         """The host's reply; HostGone if it ended first."""
@@ -97,8 +98,10 @@ class HostProcess:
                 raise HostGone(self.returncode)
             request_id = next(self._ids)
             slot = self._waiting[request_id] = [threading.Event(), None]
+            data = wire.dumps({**request, "id": request_id})
             try:
-                os.write(self._requests, wire.dumps({**request, "id": request_id}))
+                while data:
+                    data = data[os.write(self._requests, data):]
             except OSError:
                 pass  # it is ending: the reader sees it
         return self._wait(slot)
@@ -167,10 +170,11 @@ class RemoteSubmission(Grading):
                     {"crashed": str(message.get("crashed", ""))[:6000]}
             return self._host
 
-    def ask(self, request: dict) -> dict:
-        host = self._current_host()
+    def ask(self, request: dict, host: HostProcess | None = None) -> dict:
+        """The reply of the current host, or of `host` (the one a task was launched in)."""
+        host = host or self._current_host()
         if host is None:
-            raise HostGone("(it ended too often)")
+            raise HostGone(f"(it ended {MAX_HOSTS} times)")
         try:
             reply = host.ask(request)
         except HostGone as gone:
@@ -181,9 +185,12 @@ class RemoteSubmission(Grading):
             raise wire.error_from_wire(reply["error"])
         return reply
 
+    def host_of(self, reply: dict) -> HostProcess | None:
+        return self._hosts[-1] if self._hosts else None
+
     def stop(self) -> None:
-        if self._host is not None:
-            self._host.stop()
+        for host in self._hosts:
+            host.stop()
         self.close()
 
     def stray_lines(self) -> int:
@@ -285,20 +292,20 @@ class _Task:
     def remote(self, *args, **kwargs):
         reply = self._submission.ask({"op": "launch", "function": self._name, "options": self._options,
                                       **self._submission._wire(args, kwargs)})
-        return HostTask(self._submission, str(reply.get("task")))
+        return HostTask(self._submission, self._submission.host_of(reply), str(reply.get("task")))
 
 
 class HostTask:
     """A task the host launched: waited for by the host (grader.checks.calls.get knows it)."""
 
-    def __init__(self, submission: RemoteSubmission, key: str):
-        self.submission, self.key = submission, key
+    def __init__(self, submission: RemoteSubmission, host, key: str):
+        self.submission, self.host, self.key = submission, host, key
 
     @staticmethod
     def wait_in_host(tasks: list, timeout: float) -> bool:
         """True once every task has finished; False at the timeout; the task's error raised."""
-        reply = tasks[0].submission.ask({"op": "wait", "tasks": [t.key for t in tasks], "timeout": timeout})
-        return not reply.get("timed_out")
+        request = {"op": "wait", "tasks": [t.key for t in tasks], "timeout": timeout}
+        return not tasks[0].submission.ask(request, host=tasks[0].host).get("timed_out")
 
 
 def host_command(submission: Path, scratch: Path, address: str, namespace: str):
@@ -311,7 +318,6 @@ def host_command(submission: Path, scratch: Path, address: str, namespace: str):
                 "--requests-fd", str(requests_fd), "--replies-fd", str(replies_fd), "--scratch", str(scratch),
                 str(submission)]
 
-    environment = {k: v for k, v in os.environ.items() if k not in (HOST_WRAP, HOST_GUARD)}
-    if os.environ.get(HOST_GUARD):
-        environment["GRADER_GUARD"] = os.environ[HOST_GUARD]
+    environment = {k: v for k, v in os.environ.items() if k not in (HOST_WRAP, HOST_ENV)}
+    environment.update(json.loads(os.environ.get(HOST_ENV) or "{}"))
     return command, environment

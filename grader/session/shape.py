@@ -46,6 +46,11 @@ EXPECTED = (
 )
 
 
+def contract_methods() -> tuple[str, ...]:
+    """Every method the contract's actor classes have (what a handle made without the class offers)."""
+    return tuple(dict.fromkeys(m for e in EXPECTED if e.kind == ACTOR for m, _, _ in e.calls if m and m != "__init__"))
+
+
 def inspect_shape(namespace: dict, load_failures: dict[str, str]) -> dict[str, str]:
     """{name: problem} for every expected name that the checks cannot use as the contract says."""
     problems = {}

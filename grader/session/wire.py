@@ -96,14 +96,12 @@ def value_from_wire(data: dict):
 
 
 def error_to_wire(error: BaseException) -> dict:
-    import ray
 
     try:
         text = str(error)
     except Exception:
         text = type(error).__name__
-    return {"type": type(error).__name__, "ray": type(error).__name__ if isinstance(error, ray.exceptions.RayError)
-            else "", "ray_class": _ray_class(error), "text": text[-20000:]}
+    return {"type": type(error).__name__, "ray_class": _ray_class(error), "text": text[-20000:]}
 
 
 def _ray_class(error: BaseException) -> str:
