@@ -86,7 +86,8 @@ class Foreign:
 def _class_maker(*args, **kwargs) -> type:
     """cloudpickle rebuilds a class defined in the submission by calling a maker with the class's
     name second and its bases among the first three: here a placeholder class of that name; a
-    subclass of str, int or float (a `str` Enum) stays one, equal to its value as the original is."""
+    subclass of a builtin value type (a `str` Enum, a dict or list subclass, a namedtuple) stays
+    one, equal to its value as the original is."""
     name = args[1] if len(args) > 1 and isinstance(args[1], str) else "Foreign"
     bases = [b for a in args[:3] if isinstance(a, tuple) for b in a]
     return placeholder("submission", name, next((b for b in bases if b in VALUE_TYPES), None))
@@ -96,17 +97,22 @@ def _class_maker(*args, **kwargs) -> type:
         return f"<{self.foreign_module}.{type(self).__name__}({shown})>"
 
 
-VALUE_TYPES = (str, int, float)
+VALUE_TYPES = (str, int, float, list, dict, tuple)
 _placeholders: dict[tuple, type] = {}
 
 
 class ForeignValue:
-    """Mixed into a placeholder of a foreign subclass of str, int or float: the value it holds."""
+    """Mixed into a placeholder of a foreign subclass of a builtin value type: the value it holds."""
 
     def __new__(cls, *args, **kwargs):
         base = cls.__mro__[2]
         try:
-            value = base.__new__(cls, args[0]) if args else base.__new__(cls)
+            if base is tuple:  # a namedtuple is rebuilt from its fields
+                value = base.__new__(cls, args)
+            elif args and base not in (list, dict):  # those get their items after
+                value = base.__new__(cls, args[0])
+            else:
+                value = base.__new__(cls)
         except (TypeError, ValueError):
             value = base.__new__(cls)
         value.args = args
