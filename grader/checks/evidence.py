@@ -81,9 +81,10 @@ class Evidence:
                 continue
             except OSError:
                 return
-            fields = data.decode("utf-8", "replace").split("\t")
-            claimed, fields = fields[-1], tuple(fields[:-1])
-            pid, parent = (int(claimed) if claimed.isdigit() else 0), ""
+            fields = tuple(data.decode("utf-8", "replace").split("\t"))
+            pid, parent = 0, ""
+            if len(fields) > 1 and fields[-1].isdigit():  # the pid an instrument adds (see report)
+                pid, fields = int(fields[-1]), fields[:-1]
             for level, kind, payload in ancillary:
                 if CREDENTIALS and level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS:
                     sender = struct.unpack("iII", payload[:12])[0]
