@@ -219,7 +219,7 @@ def check_parallel(sub, experiment_runs):
 @check("logging.no_leaks", "run_experiments() leaves no actor alive", points=1, timeout=240, hidden=True,
        needs=EXERCISE)
 def check_no_leaks(sub, experiment_runs):
-    _refuse_forged(sub, experiment_runs)
+    _refuse_forged(sub, runs=experiment_runs)  # worded apart: the kit holds no line of this hidden check
     calls = (experiment_runs.provoked, experiment_runs.natural, experiment_runs.barrier)
     for call in calls:
         if call.alive_after:
