@@ -129,11 +129,19 @@ def check_run_experiments_complete(sub, experiment_runs):
         # Complete means nothing is missing; extra messages are judged by the checks on run_experiment.
         complete = sum(1 for c in counts.values() if c >= k) >= n
         if not complete:
+            observed = f"{call.text} returned {sum(counts.values())} of {n * k} messages (per experiment: {counts})."
+            if call.sleeps:
+                raise CheckFailed(
+                    f"{observed} It read the logs after a fixed sleep (time.sleep, {call.sleeps} call(s)), not after "
+                    "the experiments' log calls had finished: a sleep only guesses how long Ray will take, and the "
+                    "guess fails on a slower or busier machine. The grader serves your driver's sleeps at once, so "
+                    "the guess fails here on every run. Wait instead: make each run_experiment ray.get its own log "
+                    "calls, or ray.get/ray.wait on what you launched, or poll get_logs() until every message is "
+                    "there.")
             late = (f" Here, log calls that a task did not wait for were delivered {RELAY_DELAY:g} s late, as Ray "
                     "is free to do." if call.label == "provoked" else "")
             raise CheckFailed(
-                f"{call.text} returned {sum(counts.values())} of {n * k} messages "
-                f"(per experiment: {counts}). The driver's get_logs() is a different caller from the tasks, so Ray "
+                f"{observed} The driver's get_logs() is a different caller from the tasks, so Ray "
                 "does not order it after their log() calls: ray.get on the tasks does not mean their messages have "
                 "arrived. Make each run_experiment wait for its own log calls (keep the refs and ray.get them), "
                 f"or wait in run_experiments until every message is there; sleeping is not waiting.{late}")

@@ -1,7 +1,9 @@
 """Call the student's run_experiments three ways and record what happened.
 
 - provoked: its run_experiment tasks get a RelayHandle, so every log call they do not wait for
-  arrives late: the completeness race happens on every run, not one run in three.
+  arrives late: the completeness race happens on every run, not one run in three; and its own
+  time.sleep returns at once (grader.checks.clock): sleeping instead of waiting reads early on
+  every machine.
 - natural: the student's own code and timing; its log calls are relayed at once, so that they
   are counted too.
 What a call returned counts only as far as its tasks' log calls really reached a logging actor
@@ -20,7 +22,7 @@ from grader.checks import observe, probes
 from grader.checks.calls import Outcome, call_with_deadline
 from grader.checks.explain import explain
 
-RELAY_DELAY = 0.25
+RELAY_DELAY = 0.1
 CALL_SECONDS = 60.0
 BARRIER_SECONDS = 20.0
 
@@ -36,6 +38,8 @@ class Call:
     """{experiment index: log calls the relay delivered to a LoggingActor during this call}."""
     uncounted: str = ""
     """Why the relay could not say what it delivered (its actor was killed), if it could not."""
+    sleeps: int = 0
+    """time.sleep calls of the submission's driver code served at once during this call."""
 
     @property
     def text(self) -> str:
@@ -54,12 +58,21 @@ class ExperimentRuns:
     overlap: tuple[int, int]
 
 
-def _call(sub, label: str, probe, **kwargs) -> Call:
+def _call(sub, label: str, probe, *, serve_sleeps: bool = False, **kwargs) -> Call:
+    sleeps = []
+
+    def run_experiments(**arguments):
+        value, served = sub.call_serving_sleeps("run_experiments", **arguments)
+        sleeps.append(served)
+        return value
+
     before = set(observe.actors())
-    outcome = call_with_deadline(sub.run_experiments, timeout=CALL_SECONDS, what=call_text(kwargs), **kwargs)
+    outcome = call_with_deadline(run_experiments if serve_sleeps else sub.run_experiments,
+                                 timeout=CALL_SECONDS, what=call_text(kwargs), **kwargs)
     created = [a for a in observe.actors().values() if a.id not in before]
     # Late relayed calls may hold the logging actor for a moment after the call: hence the wait.
-    call = Call(label, kwargs, outcome, created, observe.alive_after([a.id for a in created], timeout=10))
+    call = Call(label, kwargs, outcome, created, observe.alive_after([a.id for a in created], timeout=10),
+                sleeps=sum(sleeps))
     if probe is not None:  # to any logging actor (one made before the call counts too), during the call
         try:
             delivered = ray.get(probe.get_delivered.remote(), timeout=30)
@@ -91,7 +104,7 @@ def forged_logs(call: Call) -> str:
 
 def run_experiments_three_ways(sub, probe) -> ExperimentRuns:
     with sub.replaced("run_experiment", probes.Provoking(probe, RELAY_DELAY)):
-        provoked = _call(sub, "provoked", probe, n_experiments=3, n_iterations=4, delay=0.0)
+        provoked = _call(sub, "provoked", probe, serve_sleeps=True, n_experiments=3, n_iterations=4, delay=0.0)
     # The student's own timing, but its log calls relayed at once: counted, as in the provoked call.
     with sub.replaced("run_experiment", probes.Provoking(probe, 0.0)):
         natural = _call(sub, "natural", probe, n_experiments=4, n_iterations=3, delay=0.0)

@@ -9,6 +9,7 @@ import types
 from pathlib import Path
 
 from grader.checks import CheckFailed
+from grader.checks.clock import sleeps_served_at_once
 from grader.checks.evidence import Evidence
 from grader.checks.observe import concurrency
 
@@ -78,6 +79,13 @@ class Grading:
 
     def concurrency_of(self, class_name: str) -> tuple[list[str], int]:
         return concurrency(getattr(self.module, class_name))
+
+    def call_serving_sleeps(self, function: str, *args, **kwargs) -> tuple[object, int]:
+        """One of the submission's driver-side functions called with its own time.sleep served at
+        once (grader.checks.clock): (what it returned, how many sleeps it asked for)."""
+        with sleeps_served_at_once(self.module.__dict__) as served:
+            value = getattr(self.module, function)(*args, **kwargs)
+        return value, len(served)
 
     def instrument(self, actor_class):
         """Start one of the grader's actors (a probe) that the submission's code will be handed."""
