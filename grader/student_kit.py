@@ -29,7 +29,7 @@ DISTRIBUTION = "actor_tree_grader_kit"
 KIT_MODULES = (
     "__init__.py", "records.py", "notebook.py", "notebook_session.py",
     "checks/__init__.py", "checks/calls.py", "checks/evidence.py", "checks/explain.py", "checks/observe.py",
-    "checks/probes.py",
+    "checks/probes.py", "checks/clock.py",
     "checks/supervisor.py", "checks/supervisor_runs.py", "checks/logging_actor.py", "checks/logging_runs.py",
     "session/__init__.py", "session/context.py", "session/integrity.py", "session/plugin.py",
     "session/ray_calls.py", "session/shape.py",

@@ -17,7 +17,7 @@ WATCHED_MODULES = (
     "ray", "ray.actor", "ray.remote_function", "ray.exceptions", "time", "os", "signal",
     "pytest", "_pytest.runner", "_pytest.reports", "_pytest.python", "_pytest.outcomes", "pluggy",
     "grader.records", "grader.checks", "grader.checks.calls", "grader.checks.explain", "grader.checks.observe",
-    "grader.checks.probes",
+    "grader.checks.probes", "grader.checks.clock",
     "grader.checks.supervisor", "grader.checks.supervisor_runs", "grader.checks.logging_actor",
     "grader.checks.logging_runs", "grader.session.context", "grader.session.journal",
     "grader.session.plugin", "grader.session.integrity",
