@@ -12,31 +12,35 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+import types
 
 
 @contextlib.contextmanager
 def sleeps_served_at_once(namespace: dict):
-    """Within the block, time.sleep called from this thread returns at once (other threads, the
-    student's included, sleep for real); yields the list of the seconds each served sleep asked."""
+    """Within the block, time.sleep called from this thread by the code of `namespace` (the
+    submission's module: its `time.sleep` and a `sleep` it imported from time) returns at once;
+    other threads, the student's own included, sleep for real. Nothing outside the namespace is
+    touched (the time module itself is under the tamper watch). Yields the list of the seconds each
+    served sleep asked for."""
     caller = threading.get_ident()
-    real_sleep = time.sleep
     served: list[float] = []
 
     def sleep(seconds):
         if threading.get_ident() != caller:
-            return real_sleep(seconds)
+            return time.sleep(seconds)
         served.append(seconds)
-        return real_sleep(0)  # lets other threads run, as a sleep would
+        return time.sleep(0)  # lets other threads run, as a sleep would
 
-    # `from time import sleep` in the submission binds the function itself: swap that name too.
-    bound_names = [name for name, value in namespace.items() if value is real_sleep]
-    time.sleep = sleep
-    for name in bound_names:
-        namespace[name] = sleep
+    served_time = types.ModuleType("time", time.__doc__)
+    served_time.__dict__.update({k: v for k, v in vars(time).items() if not k.startswith("__")})
+    served_time.sleep = sleep
+    swaps = {name: (value, served_time if value is time else sleep) for name, value in namespace.items()
+             if value is time or value is time.sleep}
+    for name, (_, served_value) in swaps.items():
+        namespace[name] = served_value
     try:
         yield served
     finally:
-        time.sleep = real_sleep
-        for name in bound_names:
-            if namespace.get(name) is sleep:
-                namespace[name] = real_sleep
+        for name, (original, served_value) in swaps.items():
+            if namespace.get(name) is served_value:
+                namespace[name] = original
