@@ -49,16 +49,30 @@ def main(argv=None) -> None:
 def grade_here(args, journal) -> None:
     # Imported here, inside main's try: an import that fails (a broken install) must reach the
     # journal as the grader's failure, not end the process mute.
+    from grader.judge import not_dumpable
+    from grader.session.remote import RemoteSubmission, host_starter
+
+    not_dumpable()
+    grading = RemoteSubmission(host_starter(args.submission, args.scratch, NAMESPACE), NAMESPACE,
+                               Path.cwd() / "checks", args.evidence)
+    try:
+        # The host imports while the head is still starting; it runs no code of the submission's
+        # before it is told the head's address, below.
+        grading.prestart()
+        _judge(args, journal, grading)
+    finally:
+        grading.stop()
+
+
+def _judge(args, journal, grading) -> None:
     import pytest
     import ray
 
     from grader.checks import all_specs
-    from grader.judge import not_dumpable, safe_ray
+    from grader.judge import safe_ray
     from grader.session.plugin import run_checks
-    from grader.session.remote import HostProcess, RemoteSubmission, host_command
     from grader.session.shape import contract_methods
 
-    not_dumpable()
     all_specs()
     safe_ray.install(contract_methods())
     address = sys.stdin.readline().strip() if args.address == "-" else args.address
@@ -66,24 +80,18 @@ def grade_here(args, journal) -> None:
         raise SystemExit("no Ray head address was given (the head did not start)")
     ray.init(address=address, namespace=NAMESPACE, logging_level=logging.ERROR, log_to_driver=False)
     safe_ray.connect_handles()
-    command, environment = host_command(args.submission, args.scratch, address, NAMESPACE)
 
     print(LOADING_MARKER, flush=True)
-    grading = RemoteSubmission(lambda: HostProcess(command, environment, args.scratch), NAMESPACE,
-                               Path.cwd() / "checks", args.evidence)
-    try:
-        loaded = grading.start()
-        if loaded.get("crashed"):
-            journal.crashed("the process loading the submission failed:\n" + str(loaded["crashed"]))
-            return
-        journal.loaded(grading.problem, [str(n) for n in loaded.get("notes") or ()],
-                       [str(f) for f in loaded.get("flags") or ()])
-        code = run_checks(grading, journal, args.only, rootdir=Path.cwd())
-        _flag_stray_lines(grading, journal)
-        if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-            journal.crashed(f"pytest ended with exit code {int(code)} ({code.name})")
-    finally:
-        grading.stop()
+    loaded = grading.start(address)
+    if loaded.get("crashed"):
+        journal.crashed("the process loading the submission failed:\n" + str(loaded["crashed"]))
+        return
+    journal.loaded(grading.problem, [str(n) for n in loaded.get("notes") or ()],
+                   [str(f) for f in loaded.get("flags") or ()])
+    code = run_checks(grading, journal, args.only, rootdir=Path.cwd())
+    _flag_stray_lines(grading, journal)
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        journal.crashed(f"pytest ended with exit code {int(code)} ({code.name})")
 
 
 def _flag_stray_lines(grading, journal) -> None:

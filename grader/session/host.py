@@ -43,6 +43,13 @@ class Channel:
             while data:
                 data = data[os.write(self._replies_fd, data):]
 
+    def address(self) -> str:
+        """The first line the judge sends a host started with "--address -"."""
+        line = self._requests.readline()
+        if not line:
+            raise SystemExit("the judge ended before it sent the Ray head's address")
+        return str(wire.loads(line).get("address") or "")
+
     def requests(self):
         for line in self._requests:
             yield wire.loads(line)
@@ -141,7 +148,8 @@ class Host:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m grader.session.host")
-    parser.add_argument("--address", required=True)
+    parser.add_argument("--address", required=True, help="the Ray head's address, or - to read it from the "
+                        "requests first (the judge starts the host while the head is still starting)")
     parser.add_argument("--namespace", required=True)
     parser.add_argument("--requests-fd", required=True, type=int)
     parser.add_argument("--replies-fd", required=True, type=int)
@@ -169,7 +177,8 @@ def serve(args, channel: Channel) -> None:
     from grader.session.shape import inspect_shape
 
     all_specs()  # the rubric's modules are watched here too: a submission may patch its own copy
-    ray.init(address=args.address, namespace=args.namespace, logging_level=logging.ERROR, log_to_driver=False)
+    address = channel.address() if args.address == "-" else args.address
+    ray.init(address=address, namespace=args.namespace, logging_level=logging.ERROR, log_to_driver=False)
     notes: dict[str, None] = {}
     keep_grader_runtime(notes)
     os.chdir(args.scratch)

@@ -98,13 +98,19 @@ class HostProcess:
                 raise HostGone(self.returncode)
             request_id = next(self._ids)
             slot = self._waiting[request_id] = [threading.Event(), None]
-            data = wire.dumps({**request, "id": request_id})
-            try:
-                while data:
-                    data = data[os.write(self._requests, data):]
-            except OSError:
-                pass  # it is ending: the reader sees it
+            self._send(wire.dumps({**request, "id": request_id}))
         return self._wait(slot)
+
+    def tell_address(self, address: str) -> None:
+        """The Ray head's address, to a host started with "--address -" (the first line it reads)."""
+        self._send(wire.dumps({"address": address}))
+
+    def _send(self, data: bytes) -> None:
+        try:
+            while data:
+                data = data[os.write(self._requests, data):]
+        except OSError:
+            pass  # it is ending: the reader sees it
 
     def first_message(self) -> dict:
         return self._wait(self._waiting[0])
@@ -131,9 +137,12 @@ class HostProcess:
 
 class RemoteSubmission(Grading):
     def __init__(self, start_host, namespace: str, scratch_root: Path, evidence_root: Path):
-        """start_host() -> a new HostProcess for the same submission."""
+        """start_host(address) -> a new HostProcess for the same submission; address "-": it is
+        told the Ray head's address later (HostProcess.tell_address)."""
         super().__init__(None, {}, "", scratch_root, evidence_root)
         self._start_host = start_host
+        self._address = ""
+        self._early: HostProcess | None = None
         self._namespace = namespace
         self._names: dict[str, str] = {}
         self._hosts_started = 0
@@ -145,8 +154,17 @@ class RemoteSubmission(Grading):
         """Exit statuses of hosts that ended while serving a request, since the plugin last looked."""
         self._host_lock = threading.Lock()
 
-    def start(self) -> dict:
-        """Start the first host; what it reported once the submission was loaded (or why not)."""
+    def prestart(self) -> None:
+        """Start the first host before the Ray head is up: it imports meanwhile, and waits for the
+        address (start) before it loads any code of the submission's."""
+        self._early = self._start_host("-")
+
+    def start(self, address: str) -> dict:
+        """Start the first host (or let the prestarted one go on); what it reported once the
+        submission was loaded (or why not)."""
+        self._address = address
+        if self._early is not None:
+            self._early.tell_address(address)
         self._current_host()
         self.problem = str(self.loaded.get("problem") or "")
         self.shape_problems = {str(k): str(v) for k, v in (self.loaded.get("shape") or {}).items()}
@@ -159,7 +177,7 @@ class RemoteSubmission(Grading):
             if self._hosts_started >= MAX_HOSTS:
                 return None
             self._hosts_started += 1
-            self._host = self._start_host()
+            self._host, self._early = self._early or self._start_host(self._address), None
             self._hosts.append(self._host)
             try:
                 message = self._host.first_message()
@@ -189,7 +207,7 @@ class RemoteSubmission(Grading):
         return self._hosts[-1] if self._hosts else None
 
     def stop(self) -> None:
-        for host in self._hosts:
+        for host in [*self._hosts, *([self._early] if self._early else [])]:
             host.stop()
         self.close()
 
@@ -313,16 +331,19 @@ class HostTask:
         return not tasks[0].submission.ask(request, host=tasks[0].host).get("timed_out")
 
 
-def host_command(submission: Path, scratch: Path, address: str, namespace: str):
-    """The host's command line, in the sandbox the parent named (HOST_WRAP), for descriptors
-    (requests, replies); and its environment: the judge's, with the guard's audit hook on."""
+def host_starter(submission: Path, scratch: Path, namespace: str):
+    """start_host(address) for RemoteSubmission: a host's command line in the sandbox the parent
+    named (HOST_WRAP), with the judge's environment and the guard's audit hook on (HOST_ENV)."""
     prefix = json.loads(os.environ.get(HOST_WRAP) or "[]")
-
-    def command(requests_fd: int, replies_fd: int) -> list[str]:
-        return [*prefix, sys.executable, "-m", "grader.session.host", "--address", address, "--namespace", namespace,
-                "--requests-fd", str(requests_fd), "--replies-fd", str(replies_fd), "--scratch", str(scratch),
-                str(submission)]
-
     environment = {k: v for k, v in os.environ.items() if k not in (HOST_WRAP, HOST_ENV)}
     environment.update(json.loads(os.environ.get(HOST_ENV) or "{}"))
-    return command, environment
+
+    def start_host(address: str) -> HostProcess:
+        def command(requests_fd: int, replies_fd: int) -> list[str]:
+            return [*prefix, sys.executable, "-m", "grader.session.host", "--address", address,
+                    "--namespace", namespace, "--requests-fd", str(requests_fd), "--replies-fd", str(replies_fd),
+                    "--scratch", str(scratch), str(submission)]
+
+        return HostProcess(command, environment, scratch)
+
+    return start_host
