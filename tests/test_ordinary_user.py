@@ -81,3 +81,20 @@ def test_the_hostile_batch_as_an_ordinary_user(tester):
     reasons = [line for line in done.stdout.splitlines() if line.startswith("SKIPPED")]
     assert skipped == len(LIMITED) and all("limits are not enforced" in line for line in reasons), done.stdout[-3000:]
     assert int(re.search(r"(\d+) passed", summary).group(1)) >= 20, summary
+
+
+def test_the_forging_batch_as_an_ordinary_user(tester):
+    """tests/test_forging.py run by that user: as an ordinary user the judge and the submission
+    share a uid, so what keeps them apart is the judge's own (not dumpable, outside the sandbox's
+    PID namespace and file view): no forgery may score above its honest base there either."""
+    from test_forging import CASES
+
+    folder = ordinary_user.scratch(tester)
+    try:
+        done = ordinary_user.run(tester, [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs",
+                                          str(ordinary_user.REPO / "tests" / "test_forging.py")], cwd=folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    assert done.returncode == 0, done.stdout[-4000:]
+    summary = done.stdout.strip().splitlines()[-1]
+    assert int(re.search(r"(\d+) passed", summary).group(1)) == len(CASES) + 1 and "skipped" not in summary, summary

@@ -70,6 +70,7 @@ def _judge(args, journal, grading) -> None:
 
     from grader.checks import all_specs
     from grader.judge import safe_ray
+    from grader.judge.source import read_declared
     from grader.session.plugin import run_checks
     from grader.session.shape import contract_methods
 
@@ -81,6 +82,7 @@ def _judge(args, journal, grading) -> None:
     ray.init(address=address, namespace=NAMESPACE, logging_level=logging.ERROR, log_to_driver=False)
     safe_ray.connect_handles()
 
+    grading.declared = read_declared(args.submission)
     print(LOADING_MARKER, flush=True)
     loaded = grading.start(address)
     if loaded.get("crashed"):

@@ -58,7 +58,7 @@ class _QuietShell:
 
     def run_cell_magic(self, name, line, body, *args, **kwargs):
         if name in MAGICS_THAT_RUN_THE_CELL:
-            exec(compile(_transform(body), f"<%%{name} cell>", "exec"), self._namespace)
+            exec(compile(transform(body), f"<%%{name} cell>", "exec"), self._namespace)
         else:
             self._notes.append(f"Skipped a %%{name} cell while grading.")
 
@@ -68,7 +68,8 @@ class _QuietShell:
     getoutput = system
 
 
-def _transform(source: str) -> str:
+def transform(source: str) -> str:
+    """A notebook cell's source as Python (its IPython magics turned into calls)."""
     try:  # IPython is imported for notebooks only, and may be missing: plain Python cells still load
         from IPython.core.inputtransformer2 import TransformerManager
     except ImportError:
@@ -145,18 +146,10 @@ def _load_notebook(path: Path, raw: bytes) -> Loaded:
     namespace = module.__dict__
     namespace["get_ipython"] = lambda: _QuietShell(namespace, loaded.notes)
     namespace["display"] = lambda *args, **kwargs: None
-    for number, cell in enumerate(cells, start=1):
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
-            continue
-        source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else str(source)
-        metadata = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
-        tags = set(metadata.get("tags") or ())
-        if tags & DEMO_TAGS or _is_autograder_test(metadata) or not source.strip():
-            continue
+    for number, source in code_cells(cells):
         where = f"{path.name}, cell {number}"
         try:
-            code = compile(_transform(source), where, "exec")
+            code = compile(transform(source), where, "exec")
         except SyntaxError as error:
             message = _syntax_message(error, where)
             loaded.notes.append(message)
@@ -170,6 +163,21 @@ def _load_notebook(path: Path, raw: bytes) -> Loaded:
                 if name not in namespace:
                     loaded.failures.setdefault(name, failure)
     return loaded
+
+
+def code_cells(cells: list):
+    """(number, source) of each code cell that grading runs: not a demo, not an autograder test,
+    not empty."""
+    for number, cell in enumerate(cells, start=1):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else str(source)
+        metadata = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
+        tags = set(metadata.get("tags") or ())
+        if tags & DEMO_TAGS or _is_autograder_test(metadata) or not source.strip():
+            continue
+        yield number, source
 
 
 def _is_autograder_test(metadata: dict) -> bool:
@@ -251,7 +259,7 @@ def _syntax_message(error: SyntaxError, where: str) -> str:
 def _names_defined(source: str, *, tolerant: bool = False) -> list[str]:
     """Top-level names a piece of source defines (class, def, assignment); a rough scan if it does not parse."""
     try:
-        tree = ast.parse(_transform(source))
+        tree = ast.parse(transform(source))
     except SyntaxError:
         if not tolerant:
             return []

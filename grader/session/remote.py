@@ -24,6 +24,7 @@ import psutil
 
 from grader.checks import CheckFailed
 from grader.checks.explain import explain
+from grader.judge.source import Declared
 from grader.session import wire
 from grader.session.host import HOST_ENV, HOST_WRAP
 from grader.session.context import Grading
@@ -143,6 +144,8 @@ class RemoteSubmission(Grading):
         self._start_host = start_host
         self._address = ""
         self._early: HostProcess | None = None
+        self.declared = Declared()
+        """What the submission's text declares, read by the judge (grader.judge.source)."""
         self._namespace = namespace
         self._names: dict[str, str] = {}
         self._hosts_started = 0
@@ -266,14 +269,19 @@ class RemoteSubmission(Grading):
         return self._named_handle(name)
 
     def default_model_count(self) -> int | None:
+        """What the submission's text declares (grader.judge.source), else what its host says."""
+        if self.declared.default_models is not None:
+            return self.declared.default_models
         count = self.loaded.get("default_models")
-        return count if isinstance(count, int) and not isinstance(count, bool) else None
+        return count if type(count) is int else None
 
     def concurrency_of(self, class_name: str) -> tuple[list[str], int]:
+        """The stricter of the host's word and the submission's text (grader.judge.source)."""
         reply = self.ask({"op": "concurrency", "class": class_name})
-        methods = [str(m) for m in reply.get("async_methods") or ()]
+        written_methods, written_limit = self.declared.concurrency(class_name)
+        methods = list(dict.fromkeys([*written_methods, *(str(m) for m in reply.get("async_methods") or ())]))
         limit = reply.get("max_concurrency")
-        return methods, limit if isinstance(limit, int) else 1
+        return methods, max(written_limit, limit if type(limit) is int else 1)
 
     def instrument(self, actor_class):
         name = f"grader-{uuid.uuid4().hex[:12]}"
