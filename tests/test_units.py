@@ -302,6 +302,19 @@ def test_shape_names_the_missing_method_the_wrong_kind_and_the_load_failure(tmp_
     assert "run_experiment is a plain function: decorate it with @ray.remote" in problems["run_experiment"]
 
 
+def test_shape_names_every_missing_method_and_every_mismatched_signature_in_one_message(tmp_path):
+    """The Ray docs' Supervisor lacks state() and terminate(): one message names both, and a
+    wrong signature beside them."""
+    source = (CONTRACT_SHAPED.replace("    def state(self): pass\n    def terminate(self): pass\n", "")
+              .replace("def run_experiments(n_experiments=3", "def run_experiments(count, n_experiments=3"))
+    loaded = load(_write(tmp_path / "s.py", source))
+    problems = inspect_shape(loaded.module.__dict__, loaded.failures)
+    assert problems["Supervisor"].startswith("Supervisor has no methods state() and terminate()"), problems
+    assert problems["Supervisor"].endswith("Expected `class Supervisor: __init__(self, models=None); work(self); "
+                                           "state(self); terminate(self)`.")
+    assert problems["run_experiments"].startswith("run_experiments(count, n_experiments=3"), problems
+
+
 def test_terminal_report_shows_problem_flags_notes_and_failed_feedback_only():
     specs = all_specs()
     report = Report("x.py", "bo", (CheckResult.passed(specs[0]), CheckResult.failed(specs[1], "saw 3 workers")),

@@ -92,12 +92,15 @@ def _kind(value) -> str:
 
 
 def _signature_problem(expected: Expected, value) -> str:
+    """Every method missing and every signature the checks cannot call, in one message: a student
+    who fixes the first must not learn of the next one a submission later."""
+    missing, mismatched = [], []
     for method, args, kwargs in expected.calls:
         target = _callable(expected, value, method)
         if target is None:
-            if method == "__init__":
-                continue
-            return f"{expected.name} has no method {method}(). The assignment expects `{expected.signature}`."
+            if method != "__init__" and f"{method}()" not in missing:
+                missing.append(f"{method}()")
+            continue
         try:
             signature = inspect.signature(target)
         except (TypeError, ValueError):
@@ -110,9 +113,18 @@ def _signature_problem(expected: Expected, value) -> str:
             signature.bind(*args, **kwargs)
         except TypeError as error:
             label = f"{expected.name}.{method}" if method else expected.name
-            return (f"{label}{signature} cannot be called the way the assignment says ({error}). "
-                    f"Expected `{expected.signature}`.")
-    return ""
+            problem = f"{label}{signature} cannot be called the way the assignment says ({error})"
+            if not any(p.startswith(f"{label}(") for p in mismatched):
+                mismatched.append(problem)
+    parts = []
+    if missing:
+        parts.append(f"{expected.name} has no method{'s' if len(missing) > 1 else ''} {_and(missing)}")
+    parts.extend(mismatched)
+    return f"{'; '.join(parts)}. Expected `{expected.signature}`." if parts else ""
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _callable(expected: Expected, value, method: str):
