@@ -145,6 +145,14 @@ def check_run_experiments_complete(sub, experiment_runs):
                 "does not order it after their log() calls: ray.get on the tasks does not mean their messages have "
                 "arrived. Make each run_experiment wait for its own log calls (keep the refs and ray.get them), "
                 f"or wait in run_experiments until every message is there; sleeping is not waiting.{late}")
+    for call in (experiment_runs.provoked, experiment_runs.natural):
+        loggers = [a for a in call.created if a.class_name == "LoggingActor"]
+        if len(loggers) > 1:
+            raise CheckFailed(
+                f"{call.text} created {len(loggers)} LoggingActors for {call.kwargs['n_experiments']} experiments. "
+                "The exercise is one actor whose state many tasks update through its handle: create one "
+                "LoggingActor, pass the same handle to every run_experiment, and read every experiment's "
+                "messages from it with one get_logs().")
 
 
 @check("logging.ordering_per_worker", "Messages from each experiment arrive in order, no duplicates or strays",

@@ -2,8 +2,9 @@
 
 The actor table comes straight from the GCS: the grader holds actor ids, never extra handles (a
 handle it kept would keep the actor alive and hide a leak), and `ray.util.state` needs the
-dashboard, which a grading head does not run. Also here: the plain function inside a remote
-function, and the options an actor class was declared with.
+dashboard, which a grading head does not run. Also here: how many calls of a method Ray's task
+events record for an actor, the plain function inside a remote function, and the options an actor
+class was declared with.
 """
 
 from __future__ import annotations
@@ -70,6 +71,21 @@ def alive_after(ids, *, timeout: float) -> list[ActorRecord]:
 
     wait_until(lambda: not still_alive(), timeout=timeout, interval=0.1)
     return still_alive()
+
+
+def calls_received(actor_id: str, method: str) -> int | None:
+    """How many `method` calls Ray's own task events record for the actor `actor_id` (from the
+    GCS, as the caller's and the actor's core workers reported them), or None where Ray records no
+    task events (they can be turned off). Core workers report about once a second."""
+    try:
+        events = state.state._get_all_task_events()
+    except Exception:  # an older or newer Ray without this path: nothing recorded
+        return None
+    if not events:
+        return None
+    calls = {e.task_id for e in events if e.HasField("task_info") and e.task_info.actor_id.hex() == actor_id
+             and e.task_info.func_or_class_name.rsplit(".", 1)[-1] == method}
+    return len(calls)
 
 
 def task_function(remote_function):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import ray
 
@@ -12,6 +14,9 @@ from grader.checks.supervisor_runs import (DONE_SECONDS, MODEL_NAMES, TRAINING_S
                                      run_lifecycle, run_states, stable_children, start_supervisor)
 
 TREE = ("Supervisor", "Worker")
+POLL_INTERVAL = 0.25
+TASK_EVENTS_SECONDS = 1.5
+"""How long after a call Ray's task events of it are all in the GCS (core workers report each second)."""
 
 
 @pytest.fixture(scope="module")
@@ -184,9 +189,12 @@ def check_run_supervisor(sub):
     probes.open_gate(directory)
     models = [("epsilon", probes.RecordingTrainer("epsilon", directory, minimum_seconds=0.5))]
     before = set(observe.actors())
-    call = "run_supervisor(models=[one model], poll_interval=0.05)"
-    outcome = call_with_deadline(sub.run_supervisor, timeout=45, what=call, models=models, poll_interval=0.05)
-    created = [a.id for a in observe.actors().values() if a.id not in before]
+    call = f"run_supervisor(models=[one model], poll_interval={POLL_INTERVAL:g})"
+    outcome = call_with_deadline(sub.run_supervisor, timeout=45, what=call, models=models,
+                                 poll_interval=POLL_INTERVAL)
+    table = observe.actors()
+    created = [a.id for a in table.values() if a.id not in before]
+    supervisors = [i for i in created if table[i].class_name == "Supervisor"]
     if outcome.timed_out:
         raise CheckFailed(f"{call} did not return within 45 s (training takes 0.5 s). It must poll state() until "
                           "every worker is DONE, then stop.")
@@ -211,6 +219,23 @@ def check_run_supervisor(sub):
         names = ", ".join(sorted({a.class_name for a in alive}))
         raise CheckFailed(f"after run_supervisor returned, {len(alive)} actor(s) it created were still alive "
                           f"({names}). Terminate the workers and ray.kill the supervisor before returning.")
+    _require_spaced_polls(call, outcome, supervisors)
+
+
+def _require_spaced_polls(call: str, outcome, supervisors: list[str]) -> None:
+    """Polls spaced by about poll_interval, counted from Ray's own record of the state() calls the
+    supervisor received, against how long the call took by the judge's clock (a count, not a
+    timing: a busy loop makes hundreds where a spaced one makes a handful)."""
+    allowed = 2 * outcome.seconds / POLL_INTERVAL + 3
+    time.sleep(max(0.0, outcome.finished_at + TASK_EVENTS_SECONDS - time.time()))
+    polls = [observe.calls_received(i, "state") for i in supervisors]
+    count = sum(p for p in polls if p is not None)
+    if count > allowed:
+        raise CheckFailed(
+            f"{call} called state() {count} times in {outcome.seconds:.1f} s, about one call every "
+            f"{1000 * outcome.seconds / count:.0f} ms, not one every poll_interval ({POLL_INTERVAL:g} s): at most "
+            f"{allowed:.0f} were expected. A busy poll floods the supervisor with calls that queue behind each other "
+            "and takes the CPU its workers need to train; sleep poll_interval between two polls.")
 
 
 @check("supervisor.running_visible", "Stretch: state() reports RUNNING while a worker trains",
