@@ -69,14 +69,7 @@ def test_the_hostile_batch_as_an_ordinary_user(tester):
     that only the kernel's limits stop, which say they are skipped (no limits for this user)."""
     from test_hostile import LIMITED
 
-    folder = ordinary_user.scratch(tester)
-    try:
-        done = ordinary_user.run(tester, [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs",
-                                          str(ordinary_user.REPO / "tests" / "test_hostile.py")], cwd=folder)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    assert done.returncode == 0, done.stdout[-4000:]
-    summary = done.stdout.strip().splitlines()[-1]
+    done, summary = _pytest_as(tester, "test_hostile.py")
     skipped = int(re.search(r"(\d+) skipped", summary).group(1)) if "skipped" in summary else 0
     reasons = [line for line in done.stdout.splitlines() if line.startswith("SKIPPED")]
     assert skipped == len(LIMITED) and all("limits are not enforced" in line for line in reasons), done.stdout[-3000:]
@@ -89,12 +82,18 @@ def test_the_forging_batch_as_an_ordinary_user(tester):
     PID namespace and file view): no forgery may score above its honest base there either."""
     from test_forging import CASES
 
+    done, summary = _pytest_as(tester, "test_forging.py")
+    assert int(re.search(r"(\d+) passed", summary).group(1)) == len(CASES) + 1 and "skipped" not in summary, summary
+
+
+def _pytest_as(tester, test_file: str):
+    """Run one of tests/ with pytest as that user, in a folder of theirs: (the run, its summary
+    line), once it has passed."""
     folder = ordinary_user.scratch(tester)
     try:
         done = ordinary_user.run(tester, [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs",
-                                          str(ordinary_user.REPO / "tests" / "test_forging.py")], cwd=folder)
+                                          str(ordinary_user.REPO / "tests" / test_file)], cwd=folder)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     assert done.returncode == 0, done.stdout[-4000:]
-    summary = done.stdout.strip().splitlines()[-1]
-    assert int(re.search(r"(\d+) passed", summary).group(1)) == len(CASES) + 1 and "skipped" not in summary, summary
+    return done, done.stdout.strip().splitlines()[-1]
