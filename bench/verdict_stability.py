@@ -73,15 +73,18 @@ def main() -> None:
                                         results_dir=Path(folder) / "results")
     finally:
         stop.set()
-    passed = Counter()
+    passed, feedback = Counter(), {}
     for report in reports:
         case = report.student.rsplit("-", 1)[0]
         passed[case] += sum(c.status == "passed" for c in report.checks)
+        feedback.setdefault(case, {}).update({c.status: c.feedback or report.problem for c in report.checks})
     print(f"{args.n} runs of each case, machine {'loaded (a CPU burner per core)' if args.load else 'idle'}, "
           f"{time.monotonic() - started:.0f} s")
     for case in args.cases:
         verdict = "stable" if passed[case] in (0, args.n) else "UNSTABLE"
         print(f"  {case:34} {CASES[case]:36} passed {passed[case]:2}/{args.n}  {verdict}")
+        if verdict != "stable":
+            print(f"    failed once with: {feedback[case].get('failed', '')[:600]}")
 
 
 if __name__ == "__main__":

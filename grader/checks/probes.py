@@ -148,13 +148,17 @@ class Probe:
     def forward(self, target, method, args, kwargs, delay):
         if delay:
             time.sleep(delay)
+        # Stamped when sent: a driver polling get_logs may read the message, and return, before this
+        # process hears back from the actor (a later stamp would call the honest return a forgery).
+        sent = time.time()
         result = ray.get(getattr(target, method).remote(*args, **kwargs), timeout=120)
         if method == "log" and args:
-            self.delivered.append((target._actor_id.hex(), args[0], time.time()))
+            self.delivered.append((target._actor_id.hex(), args[0], sent))
         return result
 
     def get_delivered(self):
-        """[(the logging actor's id, experiment index, when its log() returned)] of relayed log calls."""
+        """[(the logging actor's id, experiment index, when the call was sent to it)] of the relayed log
+        calls that it ran."""
         return list(self.delivered)
 
 
