@@ -15,8 +15,6 @@ from grader.checks.supervisor_runs import (DONE_SECONDS, MODEL_NAMES, TRAINING_S
 
 TREE = ("Supervisor", "Worker")
 POLL_INTERVAL = 0.25
-TASK_EVENTS_SECONDS = 1.5
-"""How long after a call Ray's task events of it are all in the GCS (core workers report each second)."""
 
 
 @pytest.fixture(scope="module")
@@ -227,7 +225,7 @@ def _require_spaced_polls(call: str, outcome, supervisors: list[str]) -> None:
     supervisor received, against how long the call took by the judge's clock (a count, not a
     timing: a busy loop makes hundreds where a spaced one makes a handful)."""
     allowed = 2 * outcome.seconds / POLL_INTERVAL + 3
-    time.sleep(max(0.0, outcome.finished_at + TASK_EVENTS_SECONDS - time.time()))
+    time.sleep(max(0.0, outcome.finished_at + observe.task_events_settled_seconds() - time.time()))
     polls = [observe.calls_received(i, "state") for i in supervisors]
     count = sum(p for p in polls if p is not None)
     if count > allowed:
