@@ -78,7 +78,8 @@ def alive_after(ids, *, timeout: float) -> list[ActorRecord]:
 def calls_received(actor_id: str, method: str) -> int | None:
     """How many `method` calls Ray's own task events record for the actor `actor_id` (from the
     GCS, as the caller's and the actor's core workers reported them), or None where Ray records no
-    task events (they can be turned off). Core workers report about once a second."""
+    task events (they can be turned off). Core workers report them in batches (see
+    task_events_settled_seconds)."""
     try:
         events = state.state._get_all_task_events()
     except Exception:  # an older or newer Ray without this path: nothing recorded

@@ -94,7 +94,7 @@ def _kind(value) -> str:
 def _signature_problem(expected: Expected, value) -> str:
     """Every method missing and every signature the checks cannot call, in one message: a student
     who fixes the first must not learn of the next one a submission later."""
-    missing, mismatched = [], []
+    missing, mismatched = [], {}
     for method, args, kwargs in expected.calls:
         target = _callable(expected, value, method)
         if target is None:
@@ -113,13 +113,11 @@ def _signature_problem(expected: Expected, value) -> str:
             signature.bind(*args, **kwargs)
         except TypeError as error:
             label = f"{expected.name}.{method}" if method else expected.name
-            problem = f"{label}{signature} cannot be called the way the assignment says ({error})"
-            if not any(p.startswith(f"{label}(") for p in mismatched):
-                mismatched.append(problem)
+            mismatched.setdefault(label, f"{label}{signature} cannot be called the way the assignment says ({error})")
     parts = []
     if missing:
         parts.append(f"{expected.name} has no method{'s' if len(missing) > 1 else ''} {_and(missing)}")
-    parts.extend(mismatched)
+    parts.extend(mismatched.values())
     return f"{'; '.join(parts)}. Expected `{expected.signature}`." if parts else ""
 
 
