@@ -11,7 +11,7 @@ from grader.checks import CheckFailed, check, observe, probes
 from grader.checks.calls import call_with_deadline
 from grader.checks.explain import shorten
 from grader.checks.supervisor_runs import (DONE_SECONDS, MODEL_NAMES, TRAINING_START_SECONDS, WORK_RETURN_SECONDS,
-                                     run_lifecycle, run_states, stable_children, start_supervisor)
+                                     run_tree, stable_children, start_supervisor)
 
 TREE = ("Supervisor", "Worker")
 POLL_INTERVAL = 0.25
@@ -30,17 +30,23 @@ def default_tree(sub):
 
 
 @pytest.fixture(scope="module")
-def lifecycle(sub):
-    """A Supervisor that is created, works, trains behind the gate and is terminated; state() is never called."""
+def tree(sub):
+    """One Supervisor(models) observed through its whole life (a second one when its state() failed:
+    see grader.checks.supervisor_runs)."""
     sub.require(TREE)
-    return run_lifecycle(sub)
+    return run_tree(sub)
 
 
 @pytest.fixture(scope="module")
-def states(sub):
-    """A second Supervisor whose state() is sampled before, during and after training."""
-    sub.require(TREE)
-    return run_states(sub)
+def lifecycle(tree):
+    """The supervisor that was created, worked, trained behind the gate and was terminated."""
+    return tree[0]
+
+
+@pytest.fixture(scope="module")
+def states(tree):
+    """What its state() answered before, during and after training."""
+    return tree[1]
 
 
 def _require_created(run):
@@ -56,7 +62,7 @@ def check_actor_classes(sub, default_tree):
 
 
 @check("supervisor.one_worker_per_model", "The supervisor creates exactly one Worker per model",
-       points=1, timeout=180, needs=TREE)
+       points=1, timeout=300, needs=TREE)
 def check_one_worker_per_model(sub, default_tree, lifecycle):
     _require_created(lifecycle)
     count = sub.default_model_count()
@@ -73,7 +79,7 @@ def check_one_worker_per_model(sub, default_tree, lifecycle):
 
 
 @check("supervisor.work_nonblocking", "Supervisor.work() starts training and returns at once",
-       points=2, timeout=180, needs=TREE)
+       points=2, timeout=300, needs=TREE)
 def check_work_nonblocking(sub, lifecycle):
     run = lifecycle
     _require_created(run)
@@ -92,7 +98,7 @@ def check_work_nonblocking(sub, lifecycle):
 
 
 @check("supervisor.trains_each_model", "Each worker trains its own model exactly once per work()",
-       points=2, timeout=180, needs=TREE)
+       points=2, timeout=300, needs=TREE)
 def check_trains_each_model(sub, lifecycle):
     run = lifecycle
     _require_created(run)
@@ -123,7 +129,7 @@ def check_trains_each_model(sub, lifecycle):
 
 
 @check("supervisor.state_values", "Supervisor.state() lists each worker's state: PENDING before work, DONE after",
-       points=2, timeout=180, needs=TREE)
+       points=2, timeout=300, needs=TREE)
 def check_state_values(sub, states):
     run = states
     _require_created(run)
@@ -167,7 +173,7 @@ def _plain_states(states, count: int, when: str) -> None:
 
 
 @check("supervisor.terminate_kills_workers", "Supervisor.terminate() kills every worker",
-       points=1, timeout=180, needs=TREE)
+       points=1, timeout=300, needs=TREE)
 def check_terminate_kills_workers(sub, lifecycle):
     tree = lifecycle
     _require_created(tree)
@@ -237,7 +243,7 @@ def _require_spaced_polls(call: str, outcome, supervisors: list[str]) -> None:
 
 
 @check("supervisor.running_visible", "Stretch: state() reports RUNNING while a worker trains",
-       points=1, timeout=180, needs=TREE)
+       points=1, timeout=300, needs=TREE)
 def check_running_visible(sub, states):
     run = states
     _require_created(run)

@@ -4,11 +4,12 @@ Training functions are the grader's RecordingTrainers behind a closed gate, so t
 events is forced, not timed: work() either returns while training cannot have finished, or it
 does not; state() either answers while the workers train, or it does not.
 
-Two supervisors, so that one broken method costs only the checks about it:
-- the lifecycle run never calls state(): it creates, works, waits for the training records,
-  and terminates (a state() that hangs would wedge a plain actor and everything queued after it);
-- the states run samples state() before, during and after training, and stops asking once
-  state() has hung.
+One supervisor serves every check when its state() answers every time (run_tree): state() is
+sampled before work(), work() is timed, state() is sampled during and after training, and then the
+same supervisor is terminated. A state() that fails even once may have wedged the actor (a plain
+actor stuck in state() answers nothing after it), so then the lifecycle is observed again on a
+second supervisor whose state() is never called (run_lifecycle): one broken method costs only the
+checks about it, and a working one costs three processes fewer (a supervisor and its two workers).
 Every step records its outcome instead of raising, so each check reports its own finding.
 """
 
@@ -24,7 +25,7 @@ from grader.checks.calls import wait_until
 from grader.checks.explain import explain
 
 MODEL_NAMES = ("alpha", "beta")
-STATES_MODEL_NAMES = ("gamma", "delta")  # other names: a student may name actors after models
+SPARE_MODEL_NAMES = ("gamma", "delta")  # the second supervisor's: a student may name actors after models
 READY_SECONDS = 30.0
 WORK_RETURN_SECONDS = 15.0  # the gate is closed: training cannot end while we wait
 TRAINING_START_SECONDS = 15.0
@@ -55,7 +56,7 @@ class Lifecycle:
 
 @dataclass
 class States:
-    models: tuple[str, ...] = STATES_MODEL_NAMES
+    models: tuple[str, ...] = MODEL_NAMES
     create_error: str = ""
     started: tuple[str, ...] = ()
     states_before: list = field(default_factory=list)
@@ -99,8 +100,10 @@ def _started(sub, directory: str, names: tuple[str, ...], since: float) -> tuple
                  if any(c["start"] >= since for c in probes.trainer_calls(sub.evidence, directory, n)))
 
 
-def run_lifecycle(sub) -> Lifecycle:
-    run = Lifecycle(directory=sub.scratch("lifecycle"))
+def run_lifecycle(sub, models: tuple[str, ...] = SPARE_MODEL_NAMES) -> Lifecycle:
+    """A supervisor that is created, works, trains behind the gate and is terminated; its state()
+    is never called."""
+    run = Lifecycle(models=models, directory=sub.scratch("lifecycle"))
     supervisor, run.create_error = _create(sub, run.directory, run.models)
     if supervisor is None:
         return run
@@ -108,55 +111,78 @@ def run_lifecycle(sub) -> Lifecycle:
     try:
         _workers_started(supervisor_id, len(run.models))  # training starts no sooner than its worker
         run.workers = stable_children(supervisor_id)
-        run.work_called_at = time.time()
-        work = supervisor.work.remote()
-        try:
-            ray.get(work, timeout=WORK_RETURN_SECONDS)
-            run.work_returned = True
-        except ray.exceptions.GetTimeoutError:
-            pass
-        except Exception as error:
-            run.work_error = explain(error, "Supervisor.work()")
-        wait_until(lambda: len(_started(sub, run.directory, run.models, run.work_called_at)) == len(run.models),
-                   timeout=TRAINING_START_SECONDS)
-        run.started = _started(sub, run.directory, run.models, run.work_called_at)
+        _time_work(sub, run, supervisor)
         probes.open_gate(run.directory)
-
-        def finished():
-            calls = [probes.trainer_calls(sub.evidence, run.directory, n) for n in run.models]
-            return all(c and all(call["end"] for call in c) for c in calls)
-
-        wait_until(finished, timeout=TRAINING_END_SECONDS)
-        run.calls = {name: probes.trainer_calls(sub.evidence, run.directory, name) for name in run.models}
-        table = observe.actors()
-        run.supervisor_pid = table[supervisor_id].pid if supervisor_id in table else 0
-        run.worker_pids = {a.pid for a in observe.children(supervisor_id)}
-        try:
-            ray.get(supervisor.terminate.remote(), timeout=15)
-        except Exception as error:
-            run.terminate_error = explain(error, "Supervisor.terminate()")
-        run.alive_after_terminate = observe.alive_after([a.id for a in run.workers], timeout=10)
+        _finish_lifecycle(sub, run, supervisor, supervisor_id)
     finally:
         probes.open_gate(run.directory)
         ray.kill(supervisor)
     return run
 
 
-def run_states(sub) -> States:
-    run = States()
-    directory = sub.scratch("states")
-    supervisor, run.create_error = _create(sub, directory, run.models)
+def run_tree(sub) -> tuple[Lifecycle, States]:
+    """The lifecycle and the states of one supervisor when its state() answers every time; else
+    the lifecycle of a second one whose state() is never called (see the module's docstring)."""
+    run = Lifecycle(directory=sub.scratch("tree"))
+    states = States(models=run.models)
+    supervisor, run.create_error = _create(sub, run.directory, run.models)
     if supervisor is None:
-        return run
+        states.create_error = run.create_error
+        return run, states
+    supervisor_id = observe.actor_id(supervisor)
     try:
         # state() waits for the workers; on a loaded machine their processes take seconds to start,
         # which must not count against state()'s own deadline.
-        _workers_started(observe.actor_id(supervisor), len(run.models))
-        _observe_states(sub, run, supervisor, directory)
+        _workers_started(supervisor_id, len(run.models))
+        run.workers = stable_children(supervisor_id)
+        _observe_states(sub, states, supervisor, run)
+        if _state_failed(states):
+            return run_lifecycle(sub), states
+        _finish_lifecycle(sub, run, supervisor, supervisor_id)
     finally:
-        probes.open_gate(directory)
+        probes.open_gate(run.directory)
         ray.kill(supervisor)
-    return run
+    return run, states
+
+
+def _state_failed(states: States) -> bool:
+    return bool(states.before_error or states.during_error or states.after_error or not states.all_done)
+
+
+def _time_work(sub, run: Lifecycle, supervisor) -> None:
+    """Call work() behind the closed gate: does it return while training cannot have ended? Then
+    wait for every model's training to start."""
+    run.work_called_at = time.time()
+    work = supervisor.work.remote()
+    try:
+        ray.get(work, timeout=WORK_RETURN_SECONDS)
+        run.work_returned = True
+    except ray.exceptions.GetTimeoutError:
+        pass
+    except Exception as error:
+        run.work_error = explain(error, "Supervisor.work()")
+    wait_until(lambda: len(_started(sub, run.directory, run.models, run.work_called_at)) == len(run.models),
+               timeout=TRAINING_START_SECONDS)
+    run.started = _started(sub, run.directory, run.models, run.work_called_at)
+
+
+def _finish_lifecycle(sub, run: Lifecycle, supervisor, supervisor_id: str) -> None:
+    """Once the gate is open: the training records, the processes, then terminate()."""
+
+    def finished():
+        calls = [probes.trainer_calls(sub.evidence, run.directory, n) for n in run.models]
+        return all(c and all(call["end"] for call in c) for c in calls)
+
+    wait_until(finished, timeout=TRAINING_END_SECONDS)
+    run.calls = {name: probes.trainer_calls(sub.evidence, run.directory, name) for name in run.models}
+    table = observe.actors()
+    run.supervisor_pid = table[supervisor_id].pid if supervisor_id in table else 0
+    run.worker_pids = {a.pid for a in observe.children(supervisor_id)}
+    try:
+        ray.get(supervisor.terminate.remote(), timeout=15)
+    except Exception as error:
+        run.terminate_error = explain(error, "Supervisor.terminate()")
+    run.alive_after_terminate = observe.alive_after([a.id for a in run.workers], timeout=10)
 
 
 def _ask(supervisor, timeout: float):
@@ -169,17 +195,17 @@ def _ask(supervisor, timeout: float):
         return None, explain(error, "Supervisor.state()")
 
 
-def _observe_states(sub, run: States, supervisor, directory: str) -> None:
+def _observe_states(sub, run: States, supervisor, lifecycle: Lifecycle) -> None:
+    """state() before work(), work() timed (lifecycle), state() during training, then until and
+    after all DONE. Stops asking once state() has failed."""
+    directory = lifecycle.directory
     for _ in range(STATE_SAMPLES):
         states, run.before_error = _ask(supervisor, STATE_SECONDS)
         if states is None:
             return  # a plain actor stuck in state() answers nothing after it
         run.states_before.append(states)
-    work_called_at = time.time()
-    supervisor.work.remote()
-    wait_until(lambda: len(_started(sub, directory, run.models, work_called_at)) == len(run.models),
-               timeout=TRAINING_START_SECONDS)
-    run.started = _started(sub, directory, run.models, work_called_at)
+    _time_work(sub, lifecycle, supervisor)
+    run.started = lifecycle.started
     if len(run.started) == len(run.models):
         # A fixed number of samples, all judged: a worker that guesses its state cannot pass by luck.
         for _ in range(STATE_SAMPLES):
