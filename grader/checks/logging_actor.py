@@ -63,17 +63,29 @@ def _refuse_forged(sub, runs) -> None:
             raise CheckFailed(f"{why}: those logs were not logged.")
 
 
+@pytest.fixture(scope="module")
+def fresh_logger(sub):
+    """One LoggingActor.remote() with no messages yet, for the checks of its own methods (one
+    process for both: whether it starts is the first check, what it keeps the second)."""
+    sub.require(("LoggingActor",))
+    actor = _new_logging_actor(sub)  # a failure here fails both checks, with its own message
+    yield actor
+    try:  # a teardown that raised would fail whichever check ran last
+        ray.kill(actor)
+    except Exception:
+        pass
+
+
 @check("logging.actor_class", "LoggingActor is a Ray actor and starts", points=1, timeout=120,
        needs=("LoggingActor",))
-def check_actor_class(sub):
-    actor = _new_logging_actor(sub)
-    ray.kill(actor)
+def check_actor_class(sub, fresh_logger):
+    """Passes once the fixture has started it."""
 
 
 @check("logging.log_and_get", "log() keeps messages per index in order; get_logs() returns them as a plain dict",
        points=1, timeout=120, needs=("LoggingActor",))
-def check_log_and_get(sub):
-    actor = _new_logging_actor(sub)
+def check_log_and_get(sub, fresh_logger):
+    actor = fresh_logger
     sent = [(0, "a"), (1, "x"), (0, "b"), (2, "p"), (1, "y"), (0, "c")]
     for index, message in sent:  # one at a time: order under concurrency is a separate check
         get(actor.log.remote(index, message), timeout=20, what="LoggingActor.log()")
@@ -90,7 +102,6 @@ def check_log_and_get(sub):
     if again != expected:
         raise CheckFailed(f"a second get_logs() returned {shorten(again)}; get_logs() must keep the logs, not "
                           "clear them.")
-    ray.kill(actor)
 
 
 @check("logging.run_experiment_messages", "One run_experiment task logs its n_iterations messages under its index",
