@@ -26,17 +26,8 @@ from grader.records import HIDDEN
 
 PACKAGE = Path(__file__).resolve().parent
 DISTRIBUTION = "actor_tree_grader_kit"
-KIT_MODULES = (
-    "__init__.py", "records.py", "notebook.py", "notebook_session.py",
-    "checks/__init__.py", "checks/calls.py", "checks/evidence.py", "checks/explain.py", "checks/observe.py",
-    "checks/probes.py", "checks/clock.py",
-    "checks/supervisor.py", "checks/supervisor_runs.py", "checks/logging_actor.py", "checks/logging_runs.py",
-    "session/__init__.py", "session/context.py", "session/integrity.py", "session/plugin.py",
-    "session/ray_calls.py", "session/shape.py",
-    "report/__init__.py", "report/terminal.py",
-    "runtime/__init__.py", "runtime/cluster.py", "runtime/owned.py",
-)
-"""grader's modules that `from grader.notebook import self_check, autograde_check` needs."""
+KIT_ROOTS = ("grader.notebook", *CHECK_MODULES)
+"""What the released notebook imports (its self-check and autograder cells), and the rubric."""
 TOP_LEVEL = {
     "actor_tree_kit_workers.py": (PACKAGE / "kit_files" / "actor_tree_kit_workers.py").read_text,
     "actor_tree_kit.pth": lambda: "import actor_tree_kit_workers\n",
@@ -49,7 +40,7 @@ def build(target: Path) -> Path:
     """Write the kit's wheel into `target`; its path."""
     target = Path(target)
     target.mkdir(parents=True, exist_ok=True)
-    files = {f"grader/{name}": _kit_source(name) for name in KIT_MODULES}
+    files = {f"grader/{name}": _kit_source(name) for name in kit_files()}
     files.update({name: make() for name, make in TOP_LEVEL.items()})
     wheel = target / f"{DISTRIBUTION}-{__version__}-py3-none-any.whl"
     dist_info = f"{DISTRIBUTION}-{__version__}.dist-info"
@@ -62,6 +53,51 @@ def build(target: Path) -> Path:
         for name, text in files.items():
             archive.writestr(name, text)
     return wheel
+
+
+def kit_files() -> list[str]:
+    """grader's files the kit holds, relative to the package: every module that KIT_ROOTS reach
+    through their module-level imports (read from the source, nothing imported). What the
+    instructor's paths import inside a function (grading, nbgrader, the sandbox) stays out."""
+    found: dict[str, Path] = {}
+    waiting = list(KIT_ROOTS)
+    while waiting:
+        module = waiting.pop()
+        path = _module_file(module)
+        if module in found or path is None:
+            continue
+        found[module] = path
+        waiting.extend(_imported_at_module_level(path))
+    return sorted(path.relative_to(PACKAGE).as_posix() for path in found.values())
+
+
+def _module_file(module: str) -> Path | None:
+    """The grader module's source file, or None for what is not grader's."""
+    top, *parts = module.split(".")
+    if top != "grader":
+        return None
+    package = PACKAGE.joinpath(*parts, "__init__.py")
+    if package.is_file():
+        return package
+    module = PACKAGE.joinpath(*parts).with_suffix(".py") if parts else None
+    return module if module is not None and module.is_file() else None
+
+
+def _imported_at_module_level(path: Path) -> list[str]:
+    """Modules the file imports outside any function or class, with the packages above them
+    (importing grader.checks.calls runs grader/checks/__init__.py first)."""
+    names = []
+    statements = list(ast.parse(path.read_text()).body)
+    while statements:
+        node = statements.pop()
+        if isinstance(node, (ast.If, ast.Try)):
+            statements += [*node.body, *node.orelse, *getattr(node, "finalbody", []),
+                           *(s for handler in getattr(node, "handlers", []) for s in handler.body)]
+        elif isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names += [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+    return [".".join(name.split(".")[:depth]) for name in names for depth in range(1, name.count(".") + 2)]
 
 
 def _kit_source(name: str) -> str:

@@ -491,3 +491,54 @@ def test_the_record_of_refusals_takes_no_command_and_survives_a_flood(tmp_path):
     flags = record.flags(limit=1)
     assert flags[0].startswith("Tampering: the code being graded tried to reach forged-0 (open)")
     assert flags[-1] == f"... and {MAX_ATTEMPTS_KEPT - 1} more refused attempts of the same kind."
+
+
+def test_the_kit_holds_every_module_the_notebook_and_the_rubric_import(tmp_path):
+    """The kit's file list is derived from the rubric and the notebook's imports: a new check module
+    (or a module a check starts to import) is in the wheel without being listed anywhere."""
+    import zipfile
+
+    from grader.checks import CHECK_MODULES
+    from grader.student_kit import build
+
+    with zipfile.ZipFile(build(tmp_path / "wheel")) as wheel:
+        wheel.extractall(tmp_path / "site")
+    program = ("import json, sys, grader.notebook\n"
+               f"import {', '.join(CHECK_MODULES)}\n"
+               "from grader.checks import all_specs\n"
+               "print(json.dumps({'checks': len(all_specs()), 'files': {n: getattr(m, '__file__', '') for n, m in "
+               "sys.modules.items() if n == 'grader' or n.startswith('grader.')}}))")
+    run = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": str(tmp_path / "site")}, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-2000:]
+    loaded = json.loads(run.stdout.splitlines()[-1])
+    assert loaded["checks"] == len(REQUIRED_IDS)
+    outside = {name: file for name, file in loaded["files"].items() if not file.startswith(str(tmp_path / "site"))}
+    assert not outside, f"imported from outside the kit (not in its wheel): {outside}"
+
+
+def test_every_module_of_the_rubric_is_watched_for_tampering():
+    """The tamper watch takes the grader modules loaded when the snapshot is taken (the host loads
+    the rubric first): replacing a check in any rubric module, or a helper it imports, is seen and
+    put back."""
+    import importlib
+
+    from grader.checks import CHECK_MODULES, SPEC_ATTRIBUTE
+    from grader.session.integrity import Snapshot
+
+    all_specs()
+    snapshot = Snapshot()
+    targets = []
+    for module_name in CHECK_MODULES:
+        module = importlib.import_module(module_name)
+        targets.append((module, next(n for n, v in vars(module).items() if hasattr(v, SPEC_ATTRIBUTE) and callable(v))))
+    helpers = importlib.import_module("grader.checks.evidence")
+    targets.append((helpers, next(n for n, v in vars(helpers).items()
+                                  if callable(v) and getattr(v, "__module__", "") == helpers.__name__)))
+    originals = [getattr(module, name) for module, name in targets]
+    for module, name in targets:
+        setattr(module, name, lambda *args, **kwargs: None)
+    reported = snapshot.restore()
+    for (module, name), original in zip(targets, originals, strict=True):
+        assert f"{module.__name__}.{name}" in reported, (module.__name__, name, reported)
+        assert getattr(module, name) is original

@@ -176,7 +176,11 @@ def serve(args, channel: Channel) -> None:
     from grader.session.ray_calls import keep_grader_runtime
     from grader.session.shape import inspect_shape
 
-    all_specs()  # the rubric's modules are watched here too: a submission may patch its own copy
+    # Everything this process will use of the grader is imported before the snapshot, which watches
+    # the grader modules loaded by then: a submission may patch its own copy of any of them.
+    import grader.checks.clock  # noqa: F401 - op_call's
+
+    all_specs()
     address = channel.address() if args.address == "-" else args.address
     ray.init(address=address, namespace=args.namespace, logging_level=logging.ERROR, log_to_driver=False)
     notes: dict[str, None] = {}
