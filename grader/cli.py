@@ -278,7 +278,9 @@ def _roster(args) -> str:
 
 
 def _write_lms(args, reports, roster: str) -> None:
-    text, unmatched = canvas.gradebook(reports, roster, roster_name=args.roster)
+    from grader.assignment import find
+
+    text, unmatched = canvas.gradebook(reports, roster, column=find().title, roster_name=args.roster)
     try:
         Path(args.out).write_text(text)
     except OSError as error:
@@ -409,12 +411,12 @@ def _new_course(args) -> int:
                                               course_id=args.course_id)
     except CourseError as error:
         parser().error(str(error))
-    root = config.parent
+    root, name = config.parent, source.parent.name
     print(f"course {args.course_id!r} in {root}\n  {config}\n  {source}\n  exchange: {exchange}\n\n"
-          f"next:\n  cd {root}\n  nbgrader generate_assignment actor_tree\n  nbgrader release_assignment actor_tree\n"
+          f"next:\n  cd {root}\n  nbgrader generate_assignment {name}\n  nbgrader release_assignment {name}\n"
           "  (students: nbgrader fetch_assignment / submit, with the same course id and exchange)\n"
-          "  nbgrader collect actor_tree\n  grade --nbgrader actor_tree --jobs 2\n"
-          "  nbgrader export; nbgrader release_feedback actor_tree")
+          f"  nbgrader collect {name}\n  grade --nbgrader {name} --jobs 2\n"
+          f"  nbgrader export; nbgrader release_feedback {name}")
     return 0
 
 

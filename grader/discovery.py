@@ -2,7 +2,7 @@
 one (nbgrader's submitted/<student>/<assignment>/), or a class folder of such folders.
 
 Who a submission is: in a class folder, the student folder; a folder given alone, the folder (its
-parent when it is the assignment folder, as in nbgrader's submitted/<student>/actor_tree); one
+parent when it is an assignment's folder, as in nbgrader's submitted/<student>/<assignment>); one
 file given alone, its name without the suffix (`grade solutions/actor_tree/actor_tree.ipynb` is
 "actor_tree", not "solutions"), unless it is in nbgrader's layout
 (submitted/<student>/<assignment>/<file>), where it is the student folder; files given side by
@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from grader.assignment import AssignmentError, installed
 from grader.records import Submission
 
-ASSIGNMENT = "actor_tree"
-PREFERRED = f"{ASSIGNMENT}.ipynb"
 SUFFIXES = (".ipynb", ".py")
 NBGRADER_STUDENT_FOLDERS = ("submitted", "autograded")
 """nbgrader's folders of student folders: <course>/submitted/<student>/<assignment>/."""
@@ -28,6 +27,7 @@ class UsageError(ValueError):
 
 def discover(paths) -> list[Submission]:
     paths = list(paths)
+    names = assignment_names()
     found: list[Submission] = []
     for given in paths:
         path = Path(given)
@@ -36,11 +36,11 @@ def discover(paths) -> list[Submission]:
         if path.is_file():
             if path.suffix not in SUFFIXES:
                 raise UsageError(f"{given}: not a notebook (.ipynb) or Python file (.py)")
-            found.append(Submission(str(path), _student_of_file(path, alone=len(paths) == 1), str(given)))
+            found.append(Submission(str(path), _student_of_file(path, names, alone=len(paths) == 1), str(given)))
         elif _gradable_files(path):
-            found.append(_from_folder(path, _student_of_folder(path), str(given)))
+            found.append(_from_folder(path, _student_of_folder(path, names), str(given), names))
         else:
-            found.extend(_class(path, str(given)))
+            found.extend(_class(path, str(given), names))
     return _unique_students(found)
 
 
@@ -58,18 +58,27 @@ def _gradable_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in SUFFIXES and _visible(p))
 
 
-def _student_of_file(path: Path, *, alone: bool) -> str:
+def assignment_names() -> frozenset[str]:
+    """The installed assignments' names: nbgrader's assignment folders, and the notebook (<name>.ipynb)
+    preferred in a folder of several files."""
+    try:
+        return frozenset(assignment.name for assignment in installed())
+    except AssignmentError as error:
+        raise UsageError(str(error)) from None
+
+
+def _student_of_file(path: Path, names: frozenset[str], *, alone: bool) -> str:
     folder = path.resolve().parent
-    if folder.name == ASSIGNMENT and folder.parent.parent.name in NBGRADER_STUDENT_FOLDERS:
+    if folder.name in names and folder.parent.parent.name in NBGRADER_STUDENT_FOLDERS:
         return folder.parent.name
-    if alone or path.stem != ASSIGNMENT:
+    if alone or path.stem not in names:
         return path.stem
-    return _student_of_folder(path.parent)
+    return _student_of_folder(path.parent, names)
 
 
-def _student_of_folder(folder: Path) -> str:
+def _student_of_folder(folder: Path, names: frozenset[str]) -> str:
     folder = folder.resolve()
-    return folder.parent.name if folder.name == ASSIGNMENT else folder.name
+    return folder.parent.name if folder.name in names else folder.name
 
 
 def submission_folder(folder: Path, student: str) -> Submission:
@@ -77,38 +86,40 @@ def submission_folder(folder: Path, student: str) -> Submission:
     a folder with no usable file gives a Submission with its problem set."""
     if not folder.is_dir():
         return Submission(str(folder), student, str(folder), problem=f"{folder} is missing.")
-    return _from_folder(folder, student, str(folder))
+    return _from_folder(folder, student, str(folder), assignment_names())
 
 
-def _from_folder(folder: Path, student: str, shown: str) -> Submission:
+def _from_folder(folder: Path, student: str, shown: str, names: frozenset[str]) -> Submission:
     files = _gradable_files(folder)
     notebooks = [p for p in files if p.suffix == ".ipynb"]
     scripts = [p for p in files if p.suffix == ".py"]
-    for choice in ([p for p in files if p.name == PREFERRED], notebooks, scripts):
+    preferred = [p for p in notebooks if p.stem in names]
+    for choice in (preferred, notebooks, scripts):
         if len(choice) == 1:
             return Submission(str(choice[0]), student, str(Path(shown) / choice[0].name))
         if len(choice) > 1:
-            names = ", ".join(p.name for p in choice)
+            candidates = ", ".join(p.name for p in choice)
+            to = " or ".join(sorted(f"{name}.ipynb" for name in names)) or "the assignment's notebook name"
             return Submission(str(folder), student, shown, problem=(
-                f"{folder} holds several candidates ({names}); rename the one to grade to {PREFERRED} "
+                f"{folder} holds several candidates ({candidates}); rename the one to grade to {to} "
                 "(or remove the others) and grade again."))
     return Submission(str(folder), student, shown, problem=f"{folder} holds no notebook (.ipynb) or .py file.")
 
 
-def _class(folder: Path, shown: str) -> list[Submission]:
+def _class(folder: Path, shown: str, names: frozenset[str]) -> list[Submission]:
     """Each sub-folder is a student: their files directly, or in an assignment sub-folder."""
     found = []
     for student_folder in sorted(p for p in folder.iterdir() if p.is_dir() and _visible(p)):
         student_shown = str(Path(shown) / student_folder.name)
         if _gradable_files(student_folder):
-            found.append(_from_folder(student_folder, _student_of_folder(student_folder), student_shown))
+            found.append(_from_folder(student_folder, _student_of_folder(student_folder, names), student_shown, names))
             continue
         inner = sorted(p for p in student_folder.iterdir() if p.is_dir() and _visible(p))
         with_files = [p for p in inner if _gradable_files(p)]
-        preferred = [p for p in with_files if p.name == ASSIGNMENT] or with_files
+        preferred = [p for p in with_files if p.name in names] or with_files
         if len(preferred) == 1:
             found.append(_from_folder(preferred[0], student_folder.name,
-                                      str(Path(student_shown) / preferred[0].name)))
+                                      str(Path(student_shown) / preferred[0].name), names))
         else:
             why = ("holds no notebook or .py file" if not preferred else
                    f"holds several assignment folders ({', '.join(p.name for p in preferred)})")

@@ -47,7 +47,7 @@ from packaging.utils import canonicalize_name
 
 from grader.atomic import write_atomically
 from grader.checks import all_specs
-from grader.course_notebooks import solution_notebook, student_notebook
+from grader.assignment import find
 from grader.discovery import submission_folder
 from grader.grading import grade_submissions
 from grader.records import GRADER_FAILED, HIDDEN, PASSED, CheckResult, Report
@@ -70,7 +70,7 @@ PACKAGE = Path(__file__).resolve().parent
 HIDDEN_VISIBILITY = "after_published"
 WALL_SECONDS = 900.0
 NOT_YET = "Not graded yet: grading stopped before this check finished (the autograder's time limit?)."
-UPLOAD_HINT = ("Upload your notebook, actor_tree.ipynb (File > Download in JupyterLab), or a .py file with the "
+UPLOAD_HINT = ("Upload your notebook, {notebook} (File > Download in JupyterLab), or a .py file with the "
                "same definitions.")
 GRADING_FAILED = ("GRADING FAILED: the autograder itself failed on this upload: {reason}. Nothing was graded, and "
                   "this is not your grade: the score Gradescope shows is only the placeholder its results need. "
@@ -131,9 +131,17 @@ def build_autograder(out: Path, *, say=None) -> Path:
         for path in sorted(PACKAGE.rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts and path.suffix in (".py", ".ipynb"):
                 _add(archive, f"grader/{path.relative_to(PACKAGE).as_posix()}", path.read_text())
-        for kind, notebook in (("solutions", solution_notebook()), ("assignments", student_notebook())):
-            _add(archive, f"{kind}/actor_tree/actor_tree.ipynb", notebook.read_text())
+        assignment = find()
+        for path in (assignment.source, assignment.record, assignment.release):  # solutions/, assignments/
+            _add(archive, path.relative_to(path.parents[2]).as_posix(), path.read_text())
     return out
+
+
+def _upload_hint() -> str:
+    try:
+        return UPLOAD_HINT.format(notebook=find().notebook)
+    except LookupError:  # no assignment in this image: the hint must not cost the student their feedback
+        return UPLOAD_HINT.format(notebook="the assignment's notebook")
 
 
 def _add(archive: zipfile.ZipFile, name: str, text: str, *, executable: bool = False) -> None:
@@ -356,7 +364,7 @@ def run(*, hidden_visibility: str = HIDDEN_VISIBILITY, wall_seconds: float = WAL
     submission = submission_folder(root() / "submission", "student")
     if submission.problem:
         data = results_json(None, specs, hidden_visibility, time.monotonic() - started,
-                            output=f"Nothing to grade: {submission.problem}. {UPLOAD_HINT}")
+                            output=f"Nothing to grade: {submission.problem}. {_upload_hint()}")
         _write(results, data)
         return data
     _write(results, results_json([CheckResult.failed(s, NOT_YET) for s in specs], specs, hidden_visibility, 0.0,
@@ -430,7 +438,7 @@ def failure_json(reason: str, specs, hidden_visibility: str, seconds: float, *, 
 def _summary(report: Report) -> str:
     lines = [f"{report.score:g} / {report.max_score:g} points."]
     if report.problem:
-        lines.append(f"Your upload could not be graded: {report.problem}. {UPLOAD_HINT}")
+        lines.append(f"Your upload could not be graded: {report.problem}. {_upload_hint()}")
     lines += report.notes
     return "\n".join(lines)
 

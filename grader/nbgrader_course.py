@@ -21,7 +21,7 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
-from grader.course_notebooks import NOTEBOOK, solution_notebook
+from grader.assignment import Assignment, find
 from grader.atomic import write_atomically
 from grader.discovery import submission_folder
 from grader.grading import grade_submissions
@@ -32,7 +32,7 @@ from grader.release import AUTOGRADER_PREFIX, tool_environment
 CONFIG_FILE = "nbgrader_config.py"
 
 CONFIG_TEMPLATE = '''\
-"""nbgrader configuration for the Ray actor-tree course, written by `grade --new-course`.
+"""nbgrader configuration of this course, written by `grade --new-course`.
 
 nbgrader's own commands and `grade --nbgrader` read it from this folder. Students fetching and
 submitting need the same course id and exchange root (in their own nbgrader_config.py, or
@@ -89,17 +89,19 @@ class CourseError(ValueError):
 
 
 def new_course(root: Path, *, exchange: Path | None = None, course_id: str = "actor-tree",
-               cell_timeout: int = 900) -> list[Path]:
-    """Create an nbgrader course folder for this assignment; returns the files written."""
+               cell_timeout: int = 900, assignment: Assignment | None = None) -> list[Path]:
+    """Create an nbgrader course folder for `assignment` (the only one installed, without it);
+    returns the files written."""
+    assignment = assignment or find()
     root = Path(root).resolve()
     exchange = Path(exchange).resolve() if exchange else root / "exchange"
     config = root / CONFIG_FILE
-    source = root / "source" / NOTEBOOK
+    source = root / "source" / assignment.name / assignment.notebook
     for existing in (config, source):
         if existing.exists():
             raise CourseError(f"{existing} already exists; choose a new folder (nothing was changed).")
     source.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(solution_notebook(), source)
+    shutil.copyfile(assignment.source, source)
     config.write_text(CONFIG_TEMPLATE.format(course_id=course_id, exchange=str(exchange), cell_timeout=cell_timeout))
     exchange.mkdir(parents=True, exist_ok=True)
     if exchange.stat().st_uid == os.getuid():

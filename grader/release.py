@@ -1,9 +1,10 @@
 """Make the student version of the assignment with nbgrader's own `generate_assignment`.
 
-`python -m grader.release` first writes the autograder cells of the source notebook
-(solutions/actor_tree/actor_tree.ipynb) from the rubric, one grade cell per check with the
-check's points (hidden checks inside `### BEGIN HIDDEN TESTS`), then rewrites
-assignments/actor_tree/actor_tree.ipynb from it. The test suite fails on any drift of either.
+`python -m grader.release [NAME ...]` (every installed assignment without a name) first writes
+the autograder cells of each source notebook (solutions/<name>/<name>.ipynb) from the rubric, one
+grade cell per check with the check's points (hidden checks inside `### BEGIN HIDDEN TESTS`), then
+rewrites the release version (assignments/<name>/) from it. The test suite fails on any drift of
+either.
 """
 
 from __future__ import annotations
@@ -19,10 +20,9 @@ from pathlib import Path
 import nbformat
 
 from grader.checks import all_specs
-from grader.course_notebooks import NOTEBOOK, solution_notebook
+from grader.assignment import find, installed
 from grader.records import HIDDEN
 
-ASSIGNMENT = "actor_tree"
 AUTOGRADER_PREFIX = "check-"
 """grade_id of an autograder cell: the prefix, then the check id with "-" for "." (nbgrader
 allows letters, digits, "_" and "-" only)."""
@@ -101,16 +101,18 @@ def tool_environment() -> dict:
 
 
 def generate(source: Path, output: Path) -> Path:
-    """Run `nbgrader generate_assignment` on `source` in a throw-away course; write the result to `output`."""
+    """Run `nbgrader generate_assignment` on `source` (an assignment's source notebook, in the folder
+    named after the assignment) in a throw-away course; write the result to `output`."""
+    name = source.parent.name
     with tempfile.TemporaryDirectory(prefix="nbgrader-course-") as course:
         course = Path(course)
-        (course / "source" / ASSIGNMENT).mkdir(parents=True)
-        shutil.copyfile(source, course / "source" / NOTEBOOK)
-        (course / "nbgrader_config.py").write_text("c = get_config()\nc.CourseDirectory.course_id = 'actor-tree'\n")
-        command = [sys.executable, "-m", "nbgrader", "generate_assignment", ASSIGNMENT, "--force",
+        (course / "source" / name).mkdir(parents=True)
+        shutil.copyfile(source, course / "source" / name / source.name)
+        (course / "nbgrader_config.py").write_text("c = get_config()\nc.CourseDirectory.course_id = 'release'\n")
+        command = [sys.executable, "-m", "nbgrader", "generate_assignment", name, "--force",
                    f"--CourseDirectory.root={course}"]
         done = subprocess.run(command, cwd=course, capture_output=True, text=True, timeout=300, env=tool_environment())
-        produced = course / "release" / NOTEBOOK
+        produced = course / "release" / name / source.name
         if done.returncode != 0 or not produced.exists():
             raise RuntimeError(f"nbgrader generate_assignment failed ({done.returncode}):\n"
                                f"{done.stdout}\n{done.stderr}")
@@ -120,13 +122,13 @@ def generate(source: Path, output: Path) -> Path:
     return output
 
 
-def main() -> int:
-    source = solution_notebook()
-    if sync_source(source):
-        print(f"rewrote the autograder cells of {source}")
-    output = source.parents[2] / "assignments" / NOTEBOOK
-    generate(source, output)
-    print(f"wrote {output}")
+def main(argv=None) -> int:
+    names = sys.argv[1:] if argv is None else argv
+    for assignment in [find(name) for name in names] or installed():
+        if sync_source(assignment.source):
+            print(f"rewrote the autograder cells of {assignment.source}")
+        generate(assignment.source, assignment.release)
+        print(f"wrote {assignment.release}")
     return 0
 
 

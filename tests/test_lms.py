@@ -13,7 +13,7 @@ import pytest
 
 from grader.course_notebooks import notebook_code, solution_notebook
 from grader.records import CheckResult, Report
-from grader.report.canvas import COLUMN, KEPT, RosterError, gradebook
+from grader.report.canvas import KEPT, RosterError, gradebook
 
 ROSTER = """\ufeffStudent,ID,SIS User ID,SIS Login ID,Section,Lab 1 (1201),Current Score
     Points Possible,,,,,10,
@@ -35,9 +35,9 @@ def _rows(text: str) -> list[list[str]]:
 
 def test_the_import_file_keeps_canvas_columns_and_adds_the_totals():
     reports = [_report("ada", 20), _report("bo", 12), _report("cy", 3), _report("zed", 17)]
-    text, unmatched = gradebook(reports, ROSTER)
+    text, unmatched = gradebook(reports, ROSTER, column="Ray actor tree")
     rows = _rows(text)
-    assert rows[0] == [*KEPT, COLUMN]
+    assert rows[0] == [*KEPT, "Ray actor tree"]
     assert rows[1] == ["    Points Possible", "", "", "", "", "20"]
     assert rows[2:] == [
         ["Lovelace, Ada", "101", "S-1", "ada", "Section A", "20"],    # by SIS Login ID
@@ -50,13 +50,13 @@ def test_the_import_file_keeps_canvas_columns_and_adds_the_totals():
 
 def test_sis_login_id_wins_over_another_students_ids():
     roster = ROSTER + '"Other, Ada",ada,S-9,other,Section C,,\n'  # this student's Canvas ID is "ada"
-    rows = _rows(gradebook([_report("ada", 20)], roster)[0])
+    rows = _rows(gradebook([_report("ada", 20)], roster, column="Ray actor tree")[0])
     assert [r[-1] for r in rows[2:]] == ["20", "", "", "", ""]
 
 
 def test_a_roster_that_is_not_a_canvas_export_is_refused_naming_the_column():
     with pytest.raises(RosterError, match=r"grades\.csv, line 1: no column SIS Login ID, Section"):
-        gradebook([], "Student,ID,SIS User ID\nAda,1,2\n", roster_name="grades.csv")
+        gradebook([], "Student,ID,SIS User ID\nAda,1,2\n", column="Ray actor tree", roster_name="grades.csv")
 
 
 @pytest.mark.ray

@@ -542,3 +542,57 @@ def test_every_module_of_the_rubric_is_watched_for_tampering():
     for (module, name), original in zip(targets, originals, strict=True):
         assert f"{module.__name__}.{name}" in reported, (module.__name__, name, reported)
         assert getattr(module, name) is original
+
+
+def test_an_assignment_is_read_from_its_folder():
+    from grader.assignment import find, installed
+
+    assignment = find()
+    assert [a.name for a in installed()] == [assignment.name] == ["actor_tree"]
+    assert assignment.title == "Ray actor tree"
+    assert assignment.source.is_file() and assignment.release.is_file()
+    assert assignment.source.name == assignment.release.name == assignment.notebook == "actor_tree.ipynb"
+
+
+def test_a_broken_assignment_folder_is_named_with_what_to_do(tmp_path):
+    from grader.assignment import AssignmentError, find, read
+
+    folder = tmp_path / "pool"
+    folder.mkdir()
+    (folder / "assignment.json").write_text('{\n  "title": "Pool",\n}\n')
+    (folder / "pool.ipynb").write_text("{}")
+    with pytest.raises(AssignmentError, match=r"pool/assignment.json, line 3: not JSON .*\{\"title\": \"...\"\}"):
+        read(folder)
+    (folder / "assignment.json").write_text('{"name": "Pool"}')
+    with pytest.raises(AssignmentError, match=r'assignment.json: needs a "title"'):
+        read(folder)
+    (folder / "assignment.json").write_text('{"title": "Pool"}')
+    (folder / "other.ipynb").write_text("{}")
+    with pytest.raises(AssignmentError, match=r"exactly one notebook; it holds 2 \(other.ipynb, pool.ipynb\)"):
+        read(folder)
+    with pytest.raises(AssignmentError, match=r"no assignment 'pool' is installed \(installed: actor_tree\)"):
+        find("pool")
+
+
+@pytest.mark.slow
+def test_the_wheel_holds_every_assignment_folder(tmp_path):
+    """`pip install .` (the README's first command) installs the assignments inside the package."""
+    import zipfile
+
+    from grader.assignment import installed
+
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(tmp_path), str(root)],
+                   check=True, capture_output=True, timeout=600)
+    wheel, = tmp_path.glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(tmp_path / "site")
+    program = ("import json; from grader.assignment import installed; "
+               "print(json.dumps([[a.name, a.title, a.source.is_file(), a.release.is_file(), str(a.source)] "
+               "for a in installed()]))")
+    run = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                         env={**os.environ, "PYTHONPATH": str(tmp_path / "site")})
+    assert run.returncode == 0, run.stderr[-2000:]
+    found = json.loads(run.stdout)
+    assert [row[:4] for row in found] == [[a.name, a.title, True, True] for a in installed()]
+    assert all(source.startswith(str(tmp_path / "site" / "grader" / "data")) for *_, source in found), found

@@ -11,7 +11,8 @@ import ast
 import shutil
 from pathlib import Path
 
-from grader.course_notebooks import notebook_code, solution_notebook, student_notebook
+from grader.assignment import Assignment, find
+from grader.course_notebooks import notebook_code
 
 MISTAKES = Path(__file__).resolve().parent / "mistakes"
 
@@ -56,16 +57,18 @@ def expected_failures(source: str) -> set[str]:
     return set(docstring_field(source, "Fails").replace(",", " ").split()) - {"none"}
 
 
-def build_class(target: Path, *, mistakes=None) -> Path:
-    """Write the sample class into target/<student>/actor_tree.(ipynb|py); return target."""
+def build_class(target: Path, *, mistakes=None, assignment: Assignment | None = None) -> Path:
+    """Write the sample class of `assignment` (the only one installed, without it) into
+    target/<student>/<notebook>.(ipynb|py); return target."""
+    assignment = assignment or find()
     target = Path(target)
     target.mkdir(parents=True, exist_ok=True)
-    for student, notebook in (("reference", solution_notebook()), ("untouched-stub", student_notebook())):
+    for student, notebook in (("reference", assignment.source), ("untouched-stub", assignment.release)):
         (target / student).mkdir(exist_ok=True)
-        shutil.copyfile(notebook, target / student / "actor_tree.ipynb")
-    reference = notebook_code(solution_notebook())
+        shutil.copyfile(notebook, target / student / assignment.notebook)
+    reference = notebook_code(assignment.source)
     for override in sorted(MISTAKES.glob("*.py")) if mistakes is None else mistakes:
         folder = target / override.stem.replace("_", "-")
         folder.mkdir(exist_ok=True)
-        (folder / "actor_tree.py").write_text(compose(reference, override.read_text()))
+        (folder / assignment.notebook).with_suffix(".py").write_text(compose(reference, override.read_text()))
     return target

@@ -18,16 +18,16 @@ from grader.records import Report
 
 KEPT = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 MATCHED_BY = ("SIS Login ID", "SIS User ID", "ID")
-COLUMN = "Ray actor tree"
-"""The assignment's column: a name Canvas does not know yet makes it create the assignment."""
 
 
 class RosterError(ValueError):
     """The roster is not a Canvas gradebook export (the message names the file and what is missing)."""
 
 
-def gradebook(reports: list[Report], roster: str, *, roster_name: str = "the roster") -> tuple[str, list[str]]:
-    """(the import file's text, students graded but not on the roster). A submission the grader
+def gradebook(reports: list[Report], roster: str, *, column: str,
+              roster_name: str = "the roster") -> tuple[str, list[str]]:
+    """(the import file's text, students graded but not on the roster). `column` is the assignment's
+    title: a name Canvas does not know yet makes it create the assignment. A submission the grader
     failed on gets an empty cell, as a student without one: Canvas then keeps the grade it has."""
     rows = roster_rows(roster, roster_name)
     by_row: dict[int, Report] = {}
@@ -40,7 +40,7 @@ def gradebook(reports: list[Report], roster: str, *, roster_name: str = "the ros
             by_row[row] = report
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([*KEPT, COLUMN])
+    writer.writerow([*KEPT, column])
     for index, row in enumerate(rows):
         if row["Student"].strip() == "Points Possible":
             points = max((r.max_score for r in reports), default=0)

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from grader.checks import all_specs
-from grader.course_notebooks import solution_notebook
+from grader.assignment import sources_folders
 from grader.records import Report, Submission
 from grader.runtime.cluster import HeadStartError, RayHead, grading_environment
 from grader.runtime.off_limits import AttemptRecord, OffLimits
@@ -143,7 +143,7 @@ def _sandbox(submission: Path, workdir: Path, guard_file: Path, record: Path, mo
         folder.mkdir(mode=0o755, exist_ok=True)
     guard_file.chmod(0o644)  # readable, and the record writable, by the student's own user id
     record.chmod(0o666)
-    return Sandbox([submission, guard_file, record, *evidence], writable, hidden=_solutions(),
+    return Sandbox([submission, guard_file, record, *evidence], writable, hidden=sources_folders(),
                    enabled=mode == NAMESPACES, student_uid=student_uid())
 
 
@@ -156,13 +156,6 @@ def _copy_of(submission: Submission, workdir: Path) -> Path:
     shutil.copyfile(submission.path, copy)
     copy.chmod(0o644)
     return copy
-
-
-def _solutions() -> list[Path]:
-    try:
-        return [solution_notebook().parent.parent]
-    except FileNotFoundError:  # an install without them (a Gradescope image may leave them out)
-        return []
 
 
 def _scratch(workdir: Path, attempt: int) -> Path:

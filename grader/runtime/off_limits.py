@@ -19,7 +19,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.course_notebooks import solution_notebook
+from grader.assignment import sources_folders
 from grader.records import Submission
 
 MAX_ATTEMPTS_KEPT = 1000
@@ -98,9 +98,9 @@ class AttemptRecord:
 
 def for_submission(submission: Submission, everyone: list[Submission], *, results_dir=None,
                    extra_deny=()) -> OffLimits:
-    """The reference solutions, every other student's folder, the results folder and whatever
+    """Every assignment's reference solutions, every other student's folder, the results folder and whatever
     else the caller names are off limits; the student's own folder is not."""
-    deny = [str(solution_notebook().parent)]
+    deny = [str(folder) for folder in sources_folders()]
     own = _folder(submission)
     for other in everyone:  # students in folders of their own, or files side by side in one folder
         if other is not submission:

@@ -5,7 +5,7 @@ Checks: supervisor.run_supervisor
 Fails: supervisor.run_supervisor
 Says: off limits
 Flag: tried to reach
-Sandbox says: is not installed with the grader
+Sandbox says: no assignment is installed with the grader
 Sandbox flag: none
 """
 
