@@ -3,10 +3,12 @@
     python bench/verdict_stability.py               # 10 runs of each case, machine idle
     python bench/verdict_stability.py --load        # the same with a CPU burner on every core
     python bench/verdict_stability.py -n 3 sleep_instead_of_wait
+    python bench/verdict_stability.py --load sleeps_instead_of_getting_tasks:logging.parallel
 
 Grades N copies of each named corpus case (tests/corpus; default: the cases of the sleep, polling
 and one-logger rules and their correct variants), each with only the check its rule lives in,
 two at a time, and prints per case how many runs passed that check: every case must read N or 0.
+A case named CASE:CHECK is any corpus case graded with the check named.
 """
 
 from __future__ import annotations
@@ -61,14 +63,16 @@ def main() -> None:
     started = time.monotonic()
     try:
         with tempfile.TemporaryDirectory(prefix="verdicts-") as folder:
-            files = build_corpus(Path(folder) / "corpus", set(args.cases))
+            cases = dict(case.partition(":")[::2] for case in args.cases)
+            cases = {case: check or CASES[case] for case, check in cases.items()}
+            files = build_corpus(Path(folder) / "corpus", set(cases))
             submissions = []
-            for case in args.cases:
+            for case in cases:
                 for run in range(args.n):
                     copy = Path(folder) / "runs" / f"{case}-{run}" / files[case].name
                     copy.parent.mkdir(parents=True)
                     copy.write_text(files[case].read_text())
-                    submissions.append(Submission(str(copy), f"{case}-{run}", copy.name, checks=(CASES[case],)))
+                    submissions.append(Submission(str(copy), f"{case}-{run}", copy.name, checks=(cases[case],)))
             reports = grade_submissions(submissions, jobs=2, wall_seconds=400, limits=Limits(),
                                         results_dir=Path(folder) / "results")
     finally:
@@ -80,9 +84,9 @@ def main() -> None:
         feedback.setdefault(case, {}).update({c.status: c.feedback or report.problem for c in report.checks})
     print(f"{args.n} runs of each case, machine {'loaded (a CPU burner per core)' if args.load else 'idle'}, "
           f"{time.monotonic() - started:.0f} s")
-    for case in args.cases:
+    for case in cases:
         verdict = "stable" if passed[case] in (0, args.n) else "UNSTABLE"
-        print(f"  {case:34} {CASES[case]:36} passed {passed[case]:2}/{args.n}  {verdict}")
+        print(f"  {case:34} {cases[case]:36} passed {passed[case]:2}/{args.n}  {verdict}")
         if verdict != "stable":
             print(f"    failed once with: {feedback[case].get('failed', '')[:600]}")
 

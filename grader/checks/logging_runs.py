@@ -9,11 +9,13 @@
 What a call returned counts only as far as its tasks' log calls really reached a logging actor
 (forged_logs).
 After each call: which actors it created, and which of them are still alive 10 s later.
-- barrier: run_experiment replaced by one that records whether the experiments overlapped.
+- barrier: run_experiment replaced by one that records whether the experiments overlapped; a
+  call that returns without waiting for its tasks is given the time they need to start.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import ray
@@ -25,6 +27,8 @@ from grader.checks.explain import explain
 RELAY_DELAY = 0.1
 CALL_SECONDS = 60.0
 BARRIER_SECONDS = 20.0
+BARRIER_EXPERIMENTS = 3
+NOTHING_STARTED_SECONDS = 5.0
 
 
 @dataclass
@@ -87,6 +91,23 @@ def _call(sub, label: str, probe, *, serve_sleeps: bool = False, **kwargs) -> Ca
     return call
 
 
+def _let_launched_tasks_start(evidence, directory: str, call: Call) -> None:
+    """A run_experiments that returns without waiting for its tasks (a sleep where ray.get belongs)
+    leaves them starting: on a busy machine they start after it returned, and whether they overlap
+    must not depend on how busy the machine was. Wait until every experiment has started, or one
+    has finished (the overlap is decided then), or the barrier's own wait is over; a few seconds
+    only when none has started (a call that launched nothing), none when it failed before any did."""
+    if call.outcome.error and not evidence.of("start", directory):
+        return
+    waiting_since = time.monotonic()
+    while not evidence.of("done", directory):
+        started = len(evidence.of("start", directory))
+        waited = time.monotonic() - waiting_since
+        if started >= BARRIER_EXPERIMENTS or waited >= (BARRIER_SECONDS if started else NOTHING_STARTED_SECONDS):
+            return
+        time.sleep(0.05)
+
+
 def forged_logs(call: Call) -> str:
     """Why the logs a call returned cannot be what its tasks logged ("" if they can): each
     experiment's messages count only once that many log calls had reached its logging actor."""
@@ -110,7 +131,8 @@ def run_experiments_three_ways(sub, probe) -> ExperimentRuns:
         natural = _call(sub, "natural", probe, n_experiments=4, n_iterations=3, delay=0.0)
 
     directory = sub.scratch("parallel")
-    with sub.replaced("run_experiment", probes.Barrier(directory, 3, BARRIER_SECONDS)):
-        barrier = _call(sub, "barrier", None, n_experiments=3, n_iterations=2, delay=0.0)
+    with sub.replaced("run_experiment", probes.Barrier(directory, BARRIER_EXPERIMENTS, BARRIER_SECONDS)):
+        barrier = _call(sub, "barrier", None, n_experiments=BARRIER_EXPERIMENTS, n_iterations=2, delay=0.0)
+        _let_launched_tasks_start(sub.evidence, directory, barrier)
     not_tasks = {actor.pid for actor in observe.actors().values()}
     return ExperimentRuns(provoked, natural, barrier, probes.overlap(sub.evidence, directory, not_tasks))
