@@ -7,7 +7,7 @@ CheckSummary reads each autograder cell (grade_id check-<id>): its points from t
 (nbgrader's GetGrades has put them in the cell's metadata) and its name and feedback from the
 output the cell left (CheckResult.cell_text: what `grade --nbgrader` writes and what
 autograde_check prints or raises in plain `nbgrader autograde`). The template
-(feedback_templates/actor_tree_feedback) shows that table first, names the index links after the
+(feedback_templates/grader_feedback) shows that table first, names the index links after the
 checks, then renders the notebook as nbgrader does. A hidden check shows its points only: its
 cell's output already holds nothing else.
 """
@@ -23,14 +23,14 @@ from grader.records import HIDDEN_FEEDBACK, parse_cell_text
 from grader.release import AUTOGRADER_PREFIX
 
 TEMPLATES = Path(__file__).resolve().parent / "feedback_templates"
-TEMPLATE_NAME = "actor_tree_feedback"
+TEMPLATE_NAME = "grader_feedback"
 TEMPLATE_FILE = "feedback_page.html.j2"
 """Not index.html.j2: it extends nbgrader's, which has that name (its folder is this one's base)."""
 NOT_RUN = "This check's cell did not run (the notebook stopped before it, or the cell was deleted)."
 
 
 class CheckSummary(Preprocessor):
-    """Puts resources["actor_tree"]["checks"]: [{anchor, name, score, points, passed, hidden,
+    """Puts resources["grader"]["checks"]: [{anchor, name, score, points, passed, hidden,
     feedback}] in notebook order (the index), and ["summary"]: the same, missed checks first."""
 
     enabled = Bool(True)  # nbconvert's preprocessors are off unless enabled
@@ -49,9 +49,9 @@ class CheckSummary(Preprocessor):
                 "passed": passed, "hidden": feedback == HIDDEN_FEEDBACK,
                 "feedback": "" if passed else (feedback or NOT_RUN),
             })
-        resources.setdefault("actor_tree", {})["checks"] = checks
+        resources.setdefault("grader", {})["checks"] = checks
         # The summary lists what was missed first: on a small screen too it is what shows.
-        resources["actor_tree"]["summary"] = sorted(checks, key=lambda check: check["passed"])
+        resources["grader"]["summary"] = sorted(checks, key=lambda check: check["passed"])
         return nb, resources
 
 

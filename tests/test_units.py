@@ -581,8 +581,16 @@ def test_the_wheel_holds_every_assignment_folder(tmp_path):
 
     from grader.assignment import installed
 
-    root = Path(__file__).resolve().parents[1]
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(tmp_path), str(root)],
+    import shutil
+
+    root, source = Path(__file__).resolve().parents[1], tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md", "grader", "solutions", "assignments"):  # setuptools writes build/
+        if (root / name).is_dir():
+            shutil.copytree(root / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copyfile(root / name, source / name)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(tmp_path), str(source)],
                    check=True, capture_output=True, timeout=600)
     wheel, = tmp_path.glob("*.whl")
     with zipfile.ZipFile(wheel) as archive:
