@@ -5,8 +5,6 @@ Checks: supervisor.run_supervisor
 Fails: supervisor.run_supervisor
 Says: off limits
 Flag: tried to reach
-Sandbox says: no assignment is installed with the grader
-Sandbox flag: none
 """
 
 
