@@ -27,7 +27,7 @@ from pathlib import Path
 import psutil
 
 from grader import grade
-from grader.checks import CHECK_MODULES, SPEC_ATTRIBUTE, all_specs
+from grader.checks import SPEC_ATTRIBUTE, all_specs, rubric_modules
 from grader.course_notebooks import solution_notebook
 from grader.runtime import use_startup_path
 
@@ -85,11 +85,9 @@ class WorkerWatch:
 
 def fixtures_of() -> dict[str, list[str]]:
     """{check id: the scenario fixtures its function asks for}."""
-    import importlib
-
     found = {}
-    for module_name in CHECK_MODULES:
-        for value in vars(importlib.import_module(module_name)).values():
+    for module in rubric_modules():
+        for value in vars(module).values():
             spec = getattr(value, SPEC_ATTRIBUTE, None)
             if spec is not None and callable(value):
                 found[spec.id] = [p for p in inspect.signature(value).parameters if p != "sub"]

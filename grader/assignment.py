@@ -2,20 +2,29 @@
 
     solutions/<name>/<notebook>.ipynb     the instructor's source, reference solutions inside
                                           nbgrader's solution regions (never released)
-    solutions/<name>/assignment.json      what the folder does not say by itself: {"title": ...}
+    solutions/<name>/assignment.json      what the folder does not say by itself: its title (the
+                                          LMS column), its rubric (the modules of its @check
+                                          functions) and its contract (the names and signatures
+                                          the checks use)
     assignments/<name>/<notebook>.ipynb   the release version, generated from the source by
                                           nbgrader (python -m grader.release)
 
 Both folders sit at the top of a source checkout, or inside the package (grader/data/) when it
 is installed from a wheel. Adding an assignment is adding such a folder: nothing under grader/
-names one.
+names one. A folder elsewhere (one being written) is graded by its path: `grade --assignment DIR`.
+
+A rubric module is found by its name, the assignment's folder first: `checks.py` beside the
+notebook is "checks"; a module of an installed package is named as Python names it.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from grader.records import Expected
 
 PACKAGE = Path(__file__).resolve().parent
 SOURCES, RELEASES = "solutions", "assignments"
@@ -34,7 +43,16 @@ class Assignment:
     title: str
     """How a course names it (the LMS column's title)."""
     source: Path
-    """The instructor's notebook with the reference solutions."""
+    """The instructor's notebook with the reference solutions (in the students' kit, which holds
+    none, the release notebook)."""
+    rubric: tuple[str, ...]
+    """The modules of its @check functions, in rubric order."""
+    contract: tuple[Expected, ...]
+    """The names and signatures the checks use (what the shape check holds a submission to)."""
+
+    @property
+    def folder(self) -> Path:
+        return self.source.parent
 
     @property
     def notebook(self) -> str:
@@ -43,7 +61,13 @@ class Assignment:
 
     @property
     def record(self) -> Path:
-        return self.source.parent / RECORD
+        return self.folder / RECORD
+
+    def importable(self) -> None:
+        """Make its rubric importable: its folder first on the module path (the grader's own process)."""
+        folder = str(self.folder)
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
 
     @property
     def release(self) -> Path:
@@ -58,14 +82,28 @@ def sources_folders() -> list[Path]:
     return [root for root in (PACKAGE / "data" / SOURCES, PACKAGE.parent / SOURCES) if root.is_dir()][:1]
 
 
+def hidden_folders(assignment: Assignment) -> list[Path]:
+    """What the submissions of `assignment` may not read: every installed assignment's sources, and
+    its own folder wherever it is (one being written, graded by its path)."""
+    roots = sources_folders()
+    inside = any(root == assignment.folder or root in assignment.folder.parents for root in roots)
+    return roots if inside else [*roots, assignment.folder]
+
+
 def installed() -> list[Assignment]:
-    """Every assignment installed with the grader, by name."""
-    return [read(folder) for root in sources_folders() for folder in sorted(root.iterdir())
-            if (folder / RECORD).is_file()]
+    """Every assignment installed with the grader, by name. Where no sources are installed (the
+    students' kit), the records beside the release notebooks: the same rubric and contract, and
+    the student version as the only notebook."""
+    roots = sources_folders() or [root for root in (PACKAGE / "data" / RELEASES, PACKAGE.parent / RELEASES)
+                                  if root.is_dir()][:1]
+    return [read(folder) for root in roots for folder in sorted(root.iterdir()) if (folder / RECORD).is_file()]
 
 
 def find(name: str | None = None) -> Assignment:
-    """The assignment called `name`; without a name, the only one installed."""
+    """The assignment called `name` (or the one whose folder `name` is); without a name, the only
+    one installed."""
+    if name is not None and (Path(name) / RECORD).is_file():
+        return read(Path(name).resolve())
     found = installed()
     names = ", ".join(a.name for a in found) or "none"
     if name is None:
@@ -78,7 +116,20 @@ def find(name: str | None = None) -> Assignment:
     for assignment in found:
         if assignment.name == name:
             return assignment
-    raise AssignmentError(f"no assignment {name!r} is installed (installed: {names}).")
+    raise AssignmentError(f"no assignment {name!r} is installed (installed: {names}), and {name} is no folder "
+                          f"with an {RECORD}.")
+
+
+def for_course(name: str) -> Assignment:
+    """What an nbgrader course's assignment `name` is graded as: the installed assignment of that
+    name, or else the only one installed (a course may call it what it likes)."""
+    if name in {assignment.name for assignment in installed()}:
+        return find(name)
+    try:
+        return find()
+    except AssignmentError as error:
+        raise AssignmentError(f"the course's assignment {name!r} is none of those installed: {error} "
+                              "Name it with --assignment NAME.") from None
 
 
 def read(folder: Path) -> Assignment:
@@ -88,12 +139,24 @@ def read(folder: Path) -> Assignment:
         record = json.loads(record_file.read_text())
     except json.JSONDecodeError as error:
         raise AssignmentError(f"{record_file}, line {error.lineno}: not JSON ({error.msg}); write it as "
-                              '{"title": "..."}.') from None
-    if not isinstance(record, dict) or not isinstance(record.get("title"), str):
-        raise AssignmentError(f'{record_file}: needs a "title" (the column name a course sees), as '
-                              '{"title": "..."}.')
+                              f"{SHAPE}.") from None
+    for key, kind in (("title", str), ("rubric", list), ("contract", list)):
+        if not isinstance(record, dict) or not isinstance(record.get(key), kind):
+            raise AssignmentError(f'{record_file}: needs "{key}" ({WHAT[key]}), as {SHAPE}.')
+    if not record["rubric"] or not all(isinstance(m, str) and m for m in record["rubric"]):
+        raise AssignmentError(f'{record_file}: "rubric" lists the modules of its checks by name, as {SHAPE}.')
+    try:
+        contract = tuple(Expected.from_json(entry) for entry in record["contract"])
+    except ValueError as error:
+        raise AssignmentError(f'{record_file}: "contract": {error}.') from None
     notebooks = sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
     if len(notebooks) != 1:
         raise AssignmentError(f"{folder}: an assignment's source folder holds exactly one notebook; it holds "
                               f"{len(notebooks)} ({', '.join(p.name for p in notebooks) or 'none'}).")
-    return Assignment(name=folder.name, title=record["title"], source=notebooks[0])
+    return Assignment(name=folder.name, title=record["title"], source=notebooks[0],
+                      rubric=tuple(record["rubric"]), contract=contract)
+
+
+SHAPE = '{"title": "...", "rubric": ["checks"], "contract": [{"name": ..., "kind": ..., "signature": ...}]}'
+WHAT = {"title": "the column name a course sees", "rubric": "the modules of its @check functions",
+        "contract": "the names and signatures its checks use"}

@@ -68,6 +68,9 @@ def parser() -> argparse.ArgumentParser:
                          help="save each report there; a rerun skips unchanged submissions")
     grading.add_argument("--only", action="append", default=[], metavar="CHECK_ID",
                          help="run only this check (repeatable)")
+    grading.add_argument("--assignment", metavar="NAME|DIR",
+                         help="grade as this assignment: an installed one's name, or the source folder of one "
+                              "being written (default: the only one installed; with --nbgrader, the one it names)")
     reports = p.add_argument_group("reports")
     reports.add_argument("--json", action="store_true", help="print the JSON report on stdout (nothing else)")
     reports.add_argument("--csv", metavar="FILE", help="write one CSV row per student (- for stdout)")
@@ -142,6 +145,7 @@ def main(argv=None) -> int:
         parser().error("use one of SUBMISSION..., --demo, --self-check, --new-course, --nbgrader, --student-kit, "
                        "--gradescope-autograder at a time")
     _check_outputs(args, modes)
+    args.graded_as = _graded_as(args)
     if args.new_course:
         return _new_course(args)
     if args.student_kit:
@@ -182,6 +186,18 @@ def _check_outputs(args, modes: list[str]) -> None:
 
 # Each mode imports what it needs when it runs: `grade --help` and usage errors must not pay for
 # importing Ray, pytest and nbgrader (several seconds).
+
+def _graded_as(args):
+    """The assignment this run is about (grader.assignment): named, or told by --nbgrader, or the only one."""
+    from grader.assignment import AssignmentError, find, for_course
+
+    try:
+        if args.assignment or not args.nbgrader:
+            return find(args.assignment)
+        return for_course(args.nbgrader)
+    except AssignmentError as error:
+        parser().error(f"{error}{'' if args.assignment else ' Name it with --assignment NAME.'}")
+
 
 def _announce(args) -> None:
     """The run's header on stderr: how many at once, and which protection each submission gets."""
@@ -240,7 +256,8 @@ def _grade_paths(args, paths: list[str]) -> int:
     try:
         with _cluster_output(args):
             reports = grade(paths, jobs=jobs, wall_seconds=args.timeout, results_dir=args.results,
-                            only=args.only, progress=Progress(), limits=_limits(args), run_one=run_one)
+                            only=args.only, progress=Progress(), limits=_limits(args), run_one=run_one,
+                            assignment=args.graded_as)
     except UsageError as error:
         parser().error(str(error))
     single = len(args.paths) == 1 and not args.demo and is_single_submission(args.paths[0])
@@ -278,9 +295,7 @@ def _roster(args) -> str:
 
 
 def _write_lms(args, reports, roster: str) -> None:
-    from grader.assignment import find
-
-    text, unmatched = canvas.gradebook(reports, roster, column=find().title, roster_name=args.roster)
+    text, unmatched = canvas.gradebook(reports, roster, column=args.graded_as.title, roster_name=args.roster)
     try:
         Path(args.out).write_text(text)
     except OSError as error:
@@ -298,7 +313,7 @@ def _write_lms(args, reports, roster: str) -> None:
 def _check_only(args) -> None:
     from grader.checks import all_specs
 
-    unknown = set(args.only) - {s.id for s in all_specs()}
+    unknown = set(args.only) - {s.id for s in all_specs(args.graded_as)}
     if unknown:
         parser().error(f"unknown check id(s): {', '.join(sorted(unknown))}")
 
@@ -308,7 +323,8 @@ def _demo(args) -> int:
     from grader.demo import build_class
 
     with tempfile.TemporaryDirectory(prefix="grade-demo-") as folder:
-        return _grade_paths(args, [*args.paths, str(build_class(Path(folder) / "sample-class"))])
+        return _grade_paths(args, [*args.paths, str(build_class(Path(folder) / "sample-class",
+                                                                assignment=args.graded_as))])
 
 
 def _self_check(args) -> int:
@@ -316,7 +332,7 @@ def _self_check(args) -> int:
     from grader.checks import all_specs
 
     args.student_view = True
-    args.only = [s.id for s in all_specs() if s.visibility == "visible"]
+    args.only = [s.id for s in all_specs(args.graded_as) if s.visibility == "visible"]
     args.paths = [args.self_check]
     return _grade_paths(args, args.paths)
 
@@ -408,7 +424,7 @@ def _new_course(args) -> int:
 
     try:
         config, source, exchange = new_course(Path(args.new_course), exchange=args.exchange,
-                                              course_id=args.course_id)
+                                              course_id=args.course_id, assignment=args.graded_as)
     except CourseError as error:
         parser().error(str(error))
     root, name = config.parent, source.parent.name
@@ -424,7 +440,7 @@ def _student_kit(args) -> int:
     """grade --student-kit DIR: the students' wheel, and the one command that installs it."""
     from grader.student_kit import build
 
-    wheel = build(Path(args.student_kit)).resolve()
+    wheel = build(Path(args.student_kit), [args.graded_as] if args.assignment else None).resolve()
     print(f"wrote {wheel}\n\nin the students' environment (their JupyterHub image, a lab machine, a laptop):\n"
           f"  pip install {wheel}\n\nIt holds the notebook's self-check and autograder cells, no reference "
           "solution and no hidden check's code; install the full grader only where you grade.")
@@ -451,7 +467,7 @@ def _nbgrader(args) -> int:
         with _cluster_output(args):
             reports = grade_course(Path.cwd(), args.nbgrader, student=args.student, jobs=jobs,
                                    wall_seconds=args.timeout, only=args.only, progress=Progress(),
-                                   limits=_limits(args), run_one=run_one)
+                                   limits=_limits(args), run_one=run_one, graded_as=args.graded_as)
     except CourseError as error:
         parser().error(str(error))
     similar = _similar_pairs(args, reports) if len(reports) > 1 else []

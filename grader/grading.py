@@ -14,6 +14,7 @@ from pathlib import Path
 import psutil
 
 from grader import __version__
+from grader.assignment import Assignment, find
 from grader.atomic import write_atomically
 from grader.checks import all_specs
 from grader.discovery import discover
@@ -25,7 +26,8 @@ from grader.runtime.limits import DEFAULT_LIMITS, Limits
 
 
 def grade(paths, *, jobs: int = 1, wall_seconds: float = 900.0, results_dir=None, only=(),
-          progress=None, limits: Limits = DEFAULT_LIMITS, run_one=None) -> list[Report]:
+          progress=None, limits: Limits = DEFAULT_LIMITS, run_one=None,
+          assignment: Assignment | None = None) -> list[Report]:
     """Grade every submission found under `paths`; reports come back in discovery order.
 
     results_dir: if given, each report is saved there as it is finished, and a rerun reuses the
@@ -33,20 +35,22 @@ def grade(paths, *, jobs: int = 1, wall_seconds: float = 900.0, results_dir=None
     progress: called as progress(done, total, report) after each submission.
     run_one: grades one submission that has a file to grade (default: here,
     grader.runtime.isolation.grade_isolated; on a Ray cluster: grader.on_cluster.remote_grader).
+    assignment: what they are graded as (the only one installed, if not given).
     """
     return grade_submissions(discover(paths), jobs=jobs, wall_seconds=wall_seconds, results_dir=results_dir,
-                             only=only, progress=progress, limits=limits, run_one=run_one)
+                             only=only, progress=progress, limits=limits, run_one=run_one, assignment=assignment)
 
 
 def grade_submissions(submissions: list[Submission], *, jobs: int = 1, wall_seconds: float = 900.0,
                       results_dir=None, only=(), progress=None,
                       limits: Limits = DEFAULT_LIMITS, off_limits=(), on_partial=None,
-                      run_one=None) -> list[Report]:
+                      run_one=None, assignment: Assignment | None = None) -> list[Report]:
     """`grade()` for submissions already found (see grader.discovery). off_limits: more paths
     the code being graded may not touch (beside the solutions, other students and the saved reports).
     on_partial(submission, runs): the grading processes of a submission so far, as they go."""
     sweep()  # what a grader killed outright left running, before this run needs the machine
     only = tuple(only)
+    assignment = assignment or find()
     reports_dir = Path(results_dir) if results_dir else None
     if reports_dir:
         reports_dir.mkdir(parents=True, exist_ok=True)
@@ -56,15 +60,16 @@ def grade_submissions(submissions: list[Submission], *, jobs: int = 1, wall_seco
     def one(submission: Submission) -> Report:
         nonlocal done
         selected = submission.checks or only
-        cache_key = (*selected, repr(limits))  # other checks or other limits: grade again
+        cache_key = (*selected, repr(limits), _assignment_digest(assignment))  # other checks, limits, rubric: again
         report = _cached(reports_dir, submission, cache_key) if reports_dir else None
         if report is None:
-            guard = for_submission(submission, submissions, results_dir=reports_dir, extra_deny=off_limits)
+            guard = for_submission(submission, submissions, results_dir=reports_dir,
+                                   extra_deny=(*off_limits, str(assignment.folder)))
             partial = (lambda runs, submission=submission: on_partial(submission, runs)) if on_partial else None
             # Nothing to grade (a folder without a notebook): its report is made here, whoever
             # grades the others (a cluster's task would have no file to take along).
             grade_one = grade_isolated if submission.problem else run_one or grade_isolated
-            report = _grade_safely(grade_one, submission, wall_seconds, selected, limits, guard, partial)
+            report = _grade_safely(grade_one, submission, wall_seconds, selected, limits, guard, partial, assignment)
             if reports_dir:
                 _save(reports_dir, submission, cache_key, report)
         done += 1
@@ -77,14 +82,14 @@ def grade_submissions(submissions: list[Submission], *, jobs: int = 1, wall_seco
 
 
 def _grade_safely(run_one, submission: Submission, wall_seconds: float, only, limits: Limits, guard,
-                  on_partial) -> Report:
+                  on_partial, assignment: Assignment) -> Report:
     try:
         return run_one(submission, wall_seconds=wall_seconds, only=only, limits=limits, guard=guard,
-                              on_partial=on_partial)
+                       on_partial=on_partial, assignment=assignment)
     except Exception as error:  # a grader bug must cost this student a clear "not graded", not the batch
         reason = f"{type(error).__name__}: {error}".splitlines()[0][:300]
         checks = tuple(CheckResult.failed(s, GRADER_FAILED.format(reason=reason))
-                       for s in all_specs() if not only or s.id in only)
+                       for s in all_specs(assignment) if not only or s.id in only)
         return Report(submission.shown_as, submission.student, checks, staff_log=traceback.format_exc(),
                       grader_failure=reason)
 
@@ -95,6 +100,14 @@ def _grader_code_digest() -> str:
     digest = hashlib.sha256(__version__.encode())
     for source in sorted(Path(__file__).resolve().parent.rglob("*.py")):
         digest.update(source.read_bytes())
+    return digest.hexdigest()
+
+
+def _assignment_digest(assignment: Assignment) -> str:
+    """Its record and the rubric modules beside it (a rubric elsewhere is the grader's code)."""
+    digest = hashlib.sha256(assignment.name.encode())
+    for path in sorted([assignment.record, *assignment.folder.rglob("*.py")]):
+        digest.update(path.read_bytes())
     return digest.hexdigest()
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
-from grader.assignment import Assignment, find
+from grader.assignment import Assignment, find, for_course
 from grader.atomic import write_atomically
 from grader.discovery import submission_folder
 from grader.grading import grade_submissions
@@ -113,7 +113,7 @@ def new_course(root: Path, *, exchange: Path | None = None, course_id: str = "ac
 
 def grade_course(root: Path, assignment: str, *, student: str | None = None, jobs: int = 1,
                  wall_seconds: float = 900.0, only=(), progress=None, problems=None, limits=None,
-                 run_one=None) -> list[Report]:
+                 run_one=None, graded_as: Assignment | None = None) -> list[Report]:
     """Grade every collected submission of `assignment` (or one student's) and record each in the
     gradebook and autograded/ as it finishes; then write feedback/ with nbgrader generate_feedback.
     Reports already saved under grade_results/ for unchanged submissions are reused.
@@ -122,8 +122,10 @@ def grade_course(root: Path, assignment: str, *, student: str | None = None, job
     autograded/, the feedback) costs that student only: the others are recorded all the same, the
     returned report and the saved one carry a flag saying what failed and what to do, and
     problems(student, message) is called (default: printed on stderr). A rerun records what is
-    missing without grading anyone again, and drops the flags of what it could record."""
+    missing without grading anyone again, and drops the flags of what it could record.
+    graded_as: the rubric and contract it is graded by (grader.assignment.for_course, if not given)."""
     root = Path(root).resolve()
+    graded_as = graded_as or for_course(assignment)
     gradebook = _gradebook_url(root)
     notebook_name = _assignment_notebook(gradebook, assignment)
     submitted = root / "submitted"
@@ -157,7 +159,8 @@ def grade_course(root: Path, assignment: str, *, student: str | None = None, job
     off_limits = [root / name for name in ("submitted", "autograded", "feedback", "source", "gradebook.db")]
     results = root / RESULTS_FOLDER / assignment
     reports = grade_submissions(submissions, jobs=jobs, wall_seconds=wall_seconds, results_dir=results,
-                                only=only, progress=on_graded, off_limits=off_limits, run_one=run_one, **extra)
+                                only=only, progress=on_graded, off_limits=off_limits, run_one=run_one,
+                                assignment=graded_as, **extra)
     ungraded = {report.student for report in reports if not report.graded}
     feedback_failures = {} if student in ungraded else generate_feedback(root, assignment, student)
     for name, message in feedback_failures.items():

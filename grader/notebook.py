@@ -30,14 +30,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader.checks import all_specs, instructor_only_ids
+from grader.assignment import find
+from grader.checks import all_specs, instructor_only_ids, rubric_modules
 from grader.report.terminal import render
 from grader.notebook_session import (SETUP_ADVICE, ResourceWatch, borrowed_session, no_cpu_reason, not_judged,
                                      session_cpus)
 from grader.records import PASSED, VISIBLE, CheckResult, Report
 from grader.session.context import Grading
 from grader.session.plugin import run_checks
-from grader.session.shape import EXPECTED, inspect_shape
+from grader.session.shape import contract_methods, inspect_shape
 
 STALE_HINT = ("These are the definitions as they are in this kernel now: re-run the cells you changed "
               "before checking.")
@@ -81,8 +82,9 @@ def run_checks_here(namespace: dict, *, only: tuple[str, ...] = (),
                     on_result=None) -> tuple[list[CheckResult], list[str]]:
     """Run the checks (all, or `only`) against `namespace` in this process; (results in rubric
     order, notes). Never raises: a check that could not run is failed with the reason."""
-    elsewhere = instructor_only_ids()
-    specs = [s for s in all_specs() if (not only or s.id in only) and s.id not in elsewhere]
+    assignment = find()  # the notebook's (a kernel grades one assignment: the only one installed)
+    elsewhere = instructor_only_ids(assignment)
+    specs = [s for s in all_specs(assignment) if (not only or s.id in only) and s.id not in elsewhere]
     collector = _Collector(on_result)
     notes: dict[str, None] = {}
     watch = None
@@ -92,11 +94,12 @@ def run_checks_here(namespace: dict, *, only: tuple[str, ...] = (),
             if cpus < 1:
                 notes[f"Not judged: {no_cpu_reason(cpus)}. {SETUP_ADVICE}"] = None
                 return [not_judged(CheckResult.failed(s, ""), no_cpu_reason(cpus)) for s in specs], list(notes)
-            grading = Grading(_Namespace(namespace), inspect_shape(namespace, {}), "", Path(scratch) / "checks")
+            grading = Grading(_Namespace(namespace), inspect_shape(namespace, {}, assignment.contract), "",
+                              Path(scratch) / "checks", actor_methods=contract_methods(assignment.contract))
             with ResourceWatch(namespace) as watch:
                 collector.watch = watch
                 try:
-                    run_checks(grading, collector, [s.id for s in specs], rootdir=scratch)
+                    run_checks(grading, collector, rubric_modules(assignment), [s.id for s in specs], rootdir=scratch)
                 except BaseException as error:  # KeyboardInterrupt included: report what was graded
                     notes[f"Checking stopped early: {type(error).__name__}."] = None
                 finally:
@@ -141,7 +144,7 @@ _graded_definitions: list = []
 
 
 def _contract_names() -> list[str]:
-    return [expected.name for expected in EXPECTED]
+    return [expected.name for expected in find().contract]
 
 
 def _definitions_state(namespace: dict) -> tuple:

@@ -32,6 +32,7 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from grader import __version__
 from grader.records import Report, Submission
+from grader.assignment import Assignment, find
 from grader.runtime.isolation import grade_isolated
 from grader.runtime.leftovers import sweep
 from grader.runtime.limits import Limits
@@ -128,15 +129,16 @@ def remote_grader(cpus: int, limits: Limits):
                                              retry_exceptions=False)
 
     def grade(submission: Submission, *, wall_seconds: float, only, limits: Limits, guard=None,
-              on_partial=None) -> Report:
+              on_partial=None, assignment: Assignment | None = None) -> Report:
         content = Path(submission.path).read_bytes()
-        return ray.get(task.remote(submission, content, wall_seconds, tuple(only), limits))
+        name = assignment.name if assignment else None  # the nodes have the same release installed
+        return ray.get(task.remote(submission, content, wall_seconds, tuple(only), limits, name))
 
     return grade
 
 
 def grade_on_node(submission: Submission, content: bytes, wall_seconds: float, only: tuple[str, ...],
-                  limits: Limits) -> Report:
+                  limits: Limits, assignment: str | None = None) -> Report:
     """Runs on a node: the submission's file written to a folder of this task's own, graded there."""
     sweep()  # what a grading on this node left when its node or worker was lost
     folder = Path(tempfile.mkdtemp(prefix=owned_name()))
@@ -145,7 +147,7 @@ def grade_on_node(submission: Submission, content: bytes, wall_seconds: float, o
         path.write_bytes(content)
         here = dataclasses.replace(submission, path=str(path))
         report = grade_isolated(here, wall_seconds=wall_seconds, only=only, limits=limits,
-                                guard=for_submission(here, [here]))
+                                guard=for_submission(here, [here]), assignment=find(assignment))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     if not _node_alive():

@@ -33,6 +33,43 @@ class CheckSpec:
     """Submission names the check uses; a shape problem in one of them fails the check at once."""
 
 
+ACTOR, REMOTE_FUNCTION, FUNCTION, VALUE = "actor class", "remote function", "plain function", "value"
+KINDS = (ACTOR, REMOTE_FUNCTION, FUNCTION, VALUE)
+
+
+@dataclass(frozen=True)
+class Expected:
+    """One name of an assignment's contract, as its record (assignment.json) writes it."""
+
+    name: str
+    kind: str
+    """One of KINDS."""
+    signature: str
+    """As the contract writes it, quoted in messages."""
+    calls: tuple = ()
+    """Ways the checks call it: (method or "", args, kwargs), bound against the real signature."""
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "kind": self.kind, "signature": self.signature,
+                "calls": [[method, list(args), kwargs] for method, args, kwargs in self.calls]}
+
+    @classmethod
+    def from_json(cls, entry) -> "Expected":
+        """ValueError, saying what is wrong, for an entry that is not one."""
+        if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in ("name", "kind", "signature")):
+            raise ValueError('each entry is {"name": ..., "kind": ..., "signature": ..., "calls": [...]}, '
+                             f"got {str(entry)[:120]}")
+        if entry["kind"] not in KINDS:
+            raise ValueError(f"{entry['name']}: kind {entry['kind']!r} is none of {', '.join(map(repr, KINDS))}")
+        calls = []
+        for call in entry.get("calls") or ():
+            if not (isinstance(call, list) and len(call) == 3 and isinstance(call[0], str)
+                    and isinstance(call[1], list) and isinstance(call[2], dict)):
+                raise ValueError(f"{entry['name']}: each call is [method or \"\", [args], {{kwargs}}], got {call}")
+            calls.append((call[0], tuple(call[1]), call[2]))
+        return cls(entry["name"], entry["kind"], entry["signature"], tuple(calls))
+
+
 @dataclass(frozen=True)
 class CheckResult:
     """What one check found for one submission."""

@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 
 from grader.checks import all_specs
-from grader.assignment import find, installed
+from grader.assignment import Assignment, find, installed
 from grader.records import HIDDEN
 
 AUTOGRADER_PREFIX = "check-"
@@ -38,13 +38,13 @@ check shows why. The cells are locked: nbgrader puts them back as they are here 
 The last one is a hidden check: you see whether it passed, your instructor sees the details."""
 
 
-def autograder_cells() -> list:
+def autograder_cells(assignment: Assignment | None = None) -> list:
     """The autograder section: a heading, then one locked grade cell per check of the rubric."""
     heading = nbformat.v4.new_markdown_cell(SECTION_TEXT)
     heading.id = SECTION_ID
     heading.metadata["nbgrader"] = _nbgrader_metadata(SECTION_ID, locked=True)
     cells = [heading]
-    for spec in all_specs():
+    for spec in all_specs(assignment):
         call = f'autograde_check("{spec.id}")'
         if spec.visibility == HIDDEN:
             call = f"### BEGIN HIDDEN TESTS\n{call}\n### END HIDDEN TESTS"
@@ -70,7 +70,7 @@ def _nbgrader_metadata(grade_id: str, *, grade: bool = False, locked: bool = Fal
     return data
 
 
-def with_autograder_cells(notebook):
+def with_autograder_cells(notebook, assignment: Assignment | None = None):
     """`notebook` with its autograder section (re)written from the rubric, before the wrap-up."""
     def grade_id(cell):
         return (cell.metadata.get("nbgrader") or {}).get("grade_id", "")
@@ -78,15 +78,15 @@ def with_autograder_cells(notebook):
     cells = [c for c in notebook.cells
              if grade_id(c) != SECTION_ID and not grade_id(c).startswith(AUTOGRADER_PREFIX)]
     at = next((i for i, c in enumerate(cells) if grade_id(c) == BEFORE_ID), len(cells))
-    notebook.cells = cells[:at] + autograder_cells() + cells[at:]
+    notebook.cells = cells[:at] + autograder_cells(assignment) + cells[at:]
     return notebook
 
 
-def sync_source(source: Path) -> bool:
+def sync_source(source: Path, assignment: Assignment | None = None) -> bool:
     """Rewrite the source notebook's autograder section from the rubric; True if it changed."""
     notebook = nbformat.read(source, as_version=4)
     before = nbformat.writes(notebook)
-    after = nbformat.writes(with_autograder_cells(notebook))
+    after = nbformat.writes(with_autograder_cells(notebook, assignment))
     if after == before:
         return False
     source.write_text(after if after.endswith("\n") else after + "\n")
@@ -125,7 +125,7 @@ def generate(source: Path, output: Path) -> Path:
 def main(argv=None) -> int:
     names = sys.argv[1:] if argv is None else argv
     for assignment in [find(name) for name in names] or installed():
-        if sync_source(assignment.source):
+        if sync_source(assignment.source, assignment):
             print(f"rewrote the autograder cells of {assignment.source}")
         generate(assignment.source, assignment.release)
         print(f"wrote {assignment.release}")

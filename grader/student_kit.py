@@ -21,13 +21,15 @@ import zipfile
 from pathlib import Path
 
 from grader import __version__
-from grader.checks import CHECK_MODULES, SPEC_ATTRIBUTE
+from grader.assignment import RECORD, RELEASES, Assignment, installed
+from grader.checks import SPEC_ATTRIBUTE, rubric_modules
 from grader.records import HIDDEN
 
 PACKAGE = Path(__file__).resolve().parent
 DISTRIBUTION = "actor_tree_grader_kit"
-KIT_ROOTS = ("grader.notebook", *CHECK_MODULES)
-"""What the released notebook imports (its self-check and autograder cells), and the rubric."""
+KIT_ROOT = "grader.notebook"
+"""What the released notebook imports (its self-check and autograder cells); the rubrics of the
+installed assignments come with it."""
 TOP_LEVEL = {
     "actor_tree_kit_workers.py": (PACKAGE / "kit_files" / "actor_tree_kit_workers.py").read_text,
     "actor_tree_kit.pth": lambda: "import actor_tree_kit_workers\n",
@@ -36,12 +38,21 @@ TOP_LEVEL = {
 REQUIRES = ("ray==2.60.*", "pytest>=8", "pytest-timeout>=2.3", "psutil>=5.9")
 
 
-def build(target: Path) -> Path:
-    """Write the kit's wheel into `target`; its path."""
+def build(target: Path, assignments: list[Assignment] | None = None) -> Path:
+    """Write the kit's wheel for `assignments` (default: every one installed) into `target`; its path."""
     target = Path(target)
     target.mkdir(parents=True, exist_ok=True)
-    files = {f"grader/{name}": _kit_source(name) for name in kit_files()}
+    assignments = assignments or installed()
+    files = {f"grader/{name}": _kit_source(name, assignments) for name in kit_files(assignments)}
     files.update({name: make() for name, make in TOP_LEVEL.items()})
+    for assignment in assignments:  # each one's record and rubric beside its release notebook (grader.assignment)
+        folder = f"grader/data/{RELEASES}/{assignment.name}"
+        files[f"{folder}/{RECORD}"] = assignment.record.read_text()
+        files[f"{folder}/{assignment.notebook}"] = assignment.release.read_text()
+        for module in rubric_modules(assignment):
+            if Path(module.__file__).parent == assignment.folder:  # a rubric written beside its notebook
+                files[f"{folder}/{Path(module.__file__).name}"] = without_hidden_checks(
+                    Path(module.__file__).read_text(), module)
     wheel = target / f"{DISTRIBUTION}-{__version__}-py3-none-any.whl"
     dist_info = f"{DISTRIBUTION}-{__version__}.dist-info"
     files[f"{dist_info}/METADATA"] = _metadata()
@@ -55,12 +66,12 @@ def build(target: Path) -> Path:
     return wheel
 
 
-def kit_files() -> list[str]:
-    """grader's files the kit holds, relative to the package: every module that KIT_ROOTS reach
-    through their module-level imports (read from the source, nothing imported). What the
-    instructor's paths import inside a function (grading, nbgrader, the sandbox) stays out."""
+def kit_files(assignments: list[Assignment] | None = None) -> list[str]:
+    """grader's files the kit holds, relative to the package: every module that KIT_ROOT and the
+    rubrics reach through their module-level imports (read from the source, nothing imported).
+    What the instructor's paths import inside a function (grading, nbgrader, the sandbox) stays out."""
     found: dict[str, Path] = {}
-    waiting = list(KIT_ROOTS)
+    waiting = [KIT_ROOT, *_imports_of_rubrics(assignments or installed())]
     while waiting:
         module = waiting.pop()
         path = _module_file(module)
@@ -100,10 +111,21 @@ def _imported_at_module_level(path: Path) -> list[str]:
     return [".".join(name.split(".")[:depth]) for name in names for depth in range(1, name.count(".") + 2)]
 
 
-def _kit_source(name: str) -> str:
+def _imports_of_rubrics(assignments: list[Assignment]) -> list[str]:
+    """The rubrics' modules, and what a rubric written beside its notebook imports at module level."""
+    found = []
+    for assignment in assignments:
+        for module in rubric_modules(assignment):
+            found.append(module.__name__)
+            if Path(module.__file__).parent == assignment.folder:
+                found.extend(_imported_at_module_level(Path(module.__file__)))
+    return list(dict.fromkeys(found))
+
+
+def _kit_source(name: str, assignments: list[Assignment]) -> str:
     source = (PACKAGE / name).read_text()
     module = "grader." + name.removesuffix(".py").replace("/", ".")
-    if module in CHECK_MODULES:
+    if module in {m.__name__ for assignment in assignments for m in rubric_modules(assignment)}:
         source = without_hidden_checks(source, importlib.import_module(module))
     return source
 

@@ -28,6 +28,26 @@ from grader.course_notebooks import notebook_code, solution_notebook, student_no
 from grader.demo import MISTAKES, compose
 from grader.runtime.owned import processes_naming
 
+REQUIRED_IDS = (
+    "supervisor.actor_classes",
+    "supervisor.one_worker_per_model",
+    "supervisor.work_nonblocking",
+    "supervisor.trains_each_model",
+    "supervisor.state_values",
+    "supervisor.terminate_kills_workers",
+    "supervisor.run_supervisor",
+    "supervisor.running_visible",
+    "logging.actor_class",
+    "logging.log_and_get",
+    "logging.run_experiment_messages",
+    "logging.run_experiments_complete",
+    "logging.ordering_per_worker",
+    "logging.parallel",
+    "logging.no_leaks",
+)
+"""The actor tree's check ids, as the contract (section 2) requires them, in its order: the tests
+hold the rubric (assignment.json and its modules) to it."""
+
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "corpus"
 

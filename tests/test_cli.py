@@ -11,8 +11,7 @@ import sys
 
 import pytest
 
-from conftest import ray_processes_of_grader, saved_reports
-from grader.checks import REQUIRED_IDS
+from conftest import REQUIRED_IDS, ray_processes_of_grader, saved_reports
 from grader.course_notebooks import notebook_code, solution_notebook, student_notebook
 from grader.demo import build_class
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import checks_it_can_affect, dump, grader_failures, failed_ids, override_files, ray_processes_of_grader
-from grader.checks import REQUIRED_IDS
+from conftest import (REQUIRED_IDS, checks_it_can_affect, dump, failed_ids, grader_failures, override_files,
+                      ray_processes_of_grader)
 from grader.demo import expected_failures
 
 pytestmark = [pytest.mark.slow, pytest.mark.ray]

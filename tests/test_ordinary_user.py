@@ -14,7 +14,7 @@ import sys
 import pytest
 
 import ordinary_user
-from grader.checks import REQUIRED_IDS
+from conftest import REQUIRED_IDS
 from grader.course_notebooks import solution_notebook, student_notebook
 
 pytestmark = [pytest.mark.slow, pytest.mark.ray]

@@ -16,10 +16,10 @@ import nbformat
 import psutil
 import pytest
 
-from conftest import (BUILT_IN, Graded, build_corpus, checks_it_can_affect, corpus_students, override_files,
-                      students_needed)
+from conftest import (BUILT_IN, REQUIRED_IDS, Graded, build_corpus, checks_it_can_affect, corpus_students,
+                      override_files, students_needed)
 from grader import cli
-from grader.checks import REQUIRED_IDS, all_specs
+from grader.checks import all_specs
 from grader.nbgrader_course import CourseError, grade_course, new_course
 from grader.course_notebooks import notebook_code, solution_notebook
 from grader.demo import compose, docstring_field, expected_failures

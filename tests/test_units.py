@@ -13,7 +13,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.checks import REQUIRED_IDS, CheckFailed, all_specs
+from conftest import REQUIRED_IDS
+from grader.assignment import find
+from grader.checks import CheckFailed, all_specs
 from grader.discovery import UsageError, discover
 from grader.records import CheckResult, Report
 from grader.report import tables, terminal
@@ -100,7 +102,7 @@ def test_shape_problems_are_precise(tmp_path):
                   "@ray.remote\nclass LoggingActor:\n    def log(self, index):\n        pass\n"
                   "    def get_logs(self):\n        pass\n")
     loaded = load(path)
-    problems = inspect_shape(loaded.module.__dict__, loaded.failures)
+    problems = inspect_shape(loaded.module.__dict__, loaded.failures, find().contract)
     assert "Worker is a plain class: decorate it with @ray.remote" in problems["Worker"]
     assert "remove its @ray.remote decorator" in problems["run_experiments"]
     assert "LoggingActor.log" in problems["LoggingActor"] and "cannot be called" in problems["LoggingActor"]
@@ -281,7 +283,7 @@ def run_experiments(n_experiments=3, n_iterations=60, delay=1.0):
 
 def test_shape_of_the_contract_has_no_problems(tmp_path):
     loaded = load(_write(tmp_path / "s.py", CONTRACT_SHAPED))
-    assert inspect_shape(loaded.module.__dict__, loaded.failures) == {}
+    assert inspect_shape(loaded.module.__dict__, loaded.failures, find().contract) == {}
 
 
 def test_shape_names_the_missing_method_the_wrong_kind_and_the_load_failure(tmp_path):
@@ -290,13 +292,13 @@ def test_shape_names_the_missing_method_the_wrong_kind_and_the_load_failure(tmp_
               .replace("STATES = (", "STATES = 1 / 0; STATES = ("))
     loaded = load(_write(tmp_path / "s.py", source.replace("def run_supervisor(models=None, poll_interval=0.5)",
                                                            "run_supervisor = 3\ndef unused(models=None)")))
-    problems = inspect_shape(loaded.module.__dict__, loaded.failures)
+    problems = inspect_shape(loaded.module.__dict__, loaded.failures, find().contract)
     assert set(problems) == {"STATES", "Supervisor", "run_experiment", "run_supervisor", "DEFAULT_MODELS",
                              "model_factory", "Worker", "LoggingActor", "run_experiments"}  # all after the crash
     assert problems["STATES"] == "STATES is not defined because s.py raised ZeroDivisionError at line 3: " \
                                  "division by zero"
     loaded = load(_write(tmp_path / "t.py", source.replace("STATES = 1 / 0; ", "")))
-    problems = inspect_shape(loaded.module.__dict__, loaded.failures)
+    problems = inspect_shape(loaded.module.__dict__, loaded.failures, find().contract)
     assert set(problems) == {"Supervisor", "run_experiment"}
     assert problems["Supervisor"].startswith("Supervisor has no method terminate()")
     assert "run_experiment is a plain function: decorate it with @ray.remote" in problems["run_experiment"]
@@ -308,7 +310,7 @@ def test_shape_names_every_missing_method_and_every_mismatched_signature_in_one_
     source = (CONTRACT_SHAPED.replace("    def state(self): pass\n    def terminate(self): pass\n", "")
               .replace("def run_experiments(n_experiments=3", "def run_experiments(count, n_experiments=3"))
     loaded = load(_write(tmp_path / "s.py", source))
-    problems = inspect_shape(loaded.module.__dict__, loaded.failures)
+    problems = inspect_shape(loaded.module.__dict__, loaded.failures, find().contract)
     assert problems["Supervisor"].startswith("Supervisor has no methods state() and terminate()"), problems
     assert problems["Supervisor"].endswith("Expected `class Supervisor: __init__(self, models=None); work(self); "
                                            "state(self); terminate(self)`.")
@@ -498,13 +500,12 @@ def test_the_kit_holds_every_module_the_notebook_and_the_rubric_import(tmp_path)
     (or a module a check starts to import) is in the wheel without being listed anywhere."""
     import zipfile
 
-    from grader.checks import CHECK_MODULES
     from grader.student_kit import build
 
     with zipfile.ZipFile(build(tmp_path / "wheel")) as wheel:
         wheel.extractall(tmp_path / "site")
     program = ("import json, sys, grader.notebook\n"
-               f"import {', '.join(CHECK_MODULES)}\n"
+               f"import {', '.join(find().rubric)}\n"
                "from grader.checks import all_specs\n"
                "print(json.dumps({'checks': len(all_specs()), 'files': {n: getattr(m, '__file__', '') for n, m in "
                "sys.modules.items() if n == 'grader' or n.startswith('grader.')}}))")
@@ -518,19 +519,18 @@ def test_the_kit_holds_every_module_the_notebook_and_the_rubric_import(tmp_path)
 
 
 def test_every_module_of_the_rubric_is_watched_for_tampering():
-    """The tamper watch takes the grader modules loaded when the snapshot is taken (the host loads
-    the rubric first): replacing a check in any rubric module, or a helper it imports, is seen and
-    put back."""
+    """The tamper watch takes the grader modules loaded when the snapshot is taken (a process imports
+    what it will use first): replacing a check in any rubric module, or a helper it imports, is
+    seen and put back."""
     import importlib
 
-    from grader.checks import CHECK_MODULES, SPEC_ATTRIBUTE
+    from grader.checks import SPEC_ATTRIBUTE, rubric_modules
     from grader.session.integrity import Snapshot
 
-    all_specs()
+    rubric = rubric_modules()
     snapshot = Snapshot()
     targets = []
-    for module_name in CHECK_MODULES:
-        module = importlib.import_module(module_name)
+    for module in rubric:
         targets.append((module, next(n for n, v in vars(module).items() if hasattr(v, SPEC_ATTRIBUTE) and callable(v))))
     helpers = importlib.import_module("grader.checks.evidence")
     targets.append((helpers, next(n for n, v in vars(helpers).items()
@@ -552,6 +552,12 @@ def test_an_assignment_is_read_from_its_folder():
     assert assignment.title == "Ray actor tree"
     assert assignment.source.is_file() and assignment.release.is_file()
     assert assignment.source.name == assignment.release.name == assignment.notebook == "actor_tree.ipynb"
+    assert [s.id for s in all_specs(assignment)] == list(REQUIRED_IDS)  # its rubric is the contract's
+    contract = {expected.name: expected for expected in assignment.contract}
+    assert list(contract) == ["STATES", "DEFAULT_MODELS", "model_factory", "Worker", "Supervisor", "run_supervisor",
+                              "LoggingActor", "run_experiment", "run_experiments"]
+    assert contract["Worker"].calls[0] == ("__init__", ("lr", None), {})
+    assert find(str(assignment.folder)) == assignment  # by its folder too
 
 
 def test_a_broken_assignment_folder_is_named_with_what_to_do(tmp_path):
@@ -561,12 +567,20 @@ def test_a_broken_assignment_folder_is_named_with_what_to_do(tmp_path):
     folder.mkdir()
     (folder / "assignment.json").write_text('{\n  "title": "Pool",\n}\n')
     (folder / "pool.ipynb").write_text("{}")
-    with pytest.raises(AssignmentError, match=r"pool/assignment.json, line 3: not JSON .*\{\"title\": \"...\"\}"):
+    with pytest.raises(AssignmentError, match=r"pool/assignment.json, line 3: not JSON .*\{\"title\": \"...\""):
         read(folder)
     (folder / "assignment.json").write_text('{"name": "Pool"}')
-    with pytest.raises(AssignmentError, match=r'assignment.json: needs a "title"'):
+    with pytest.raises(AssignmentError, match=r'assignment.json: needs "title" \(the column name a course sees\)'):
         read(folder)
-    (folder / "assignment.json").write_text('{"title": "Pool"}')
+    (folder / "assignment.json").write_text('{"title": "Pool", "rubric": "checks", "contract": []}')
+    with pytest.raises(AssignmentError, match=r'needs "rubric" \(the modules of its @check functions\)'):
+        read(folder)
+    (folder / "assignment.json").write_text('{"title": "Pool", "rubric": ["checks"], '
+                                            '"contract": [{"name": "Pool", "kind": "class", "signature": "x"}]}')
+    with pytest.raises(AssignmentError, match=r"\"contract\": Pool: kind 'class' is none of 'actor class'"):
+        read(folder)
+    (folder / "assignment.json").write_text('{"title": "Pool", "rubric": ["checks"], "contract": []}')
+    assert read(folder).rubric == ("checks",)
     (folder / "other.ipynb").write_text("{}")
     with pytest.raises(AssignmentError, match=r"exactly one notebook; it holds 2 \(other.ipynb, pool.ipynb\)"):
         read(folder)

@@ -1,5 +1,7 @@
-"""The rubric. Each check is one `check_*` function in the modules listed in CHECK_MODULES,
-decorated with `@check(...)`, which puts its metadata right beside it.
+"""How a rubric is written, and read. Each check is one `check_*` function, decorated with
+`@check(...)`, which puts its metadata right beside it, in the modules an assignment's record
+lists (grader.assignment): that list is the rubric, in order. This package also holds the
+helpers a check has (deadlines on Ray calls, probes, observation of processes, feedback).
 
 The check functions run as pytest tests inside the grading process of one submission
 (see grader.session); this package only declares them.
@@ -12,9 +14,9 @@ import importlib
 
 import pytest
 
+from grader.assignment import Assignment, find
 from grader.records import HIDDEN, VISIBLE, CheckSpec
 
-CHECK_MODULES = ("grader.checks.supervisor", "grader.checks.logging_actor")
 SPEC_ATTRIBUTE = "__grader_check__"
 
 
@@ -56,21 +58,23 @@ def instructor_only(id: str, name: str, *, points: float, timeout: float = 60.0)
     return InstructorOnly(CheckSpec(id=id, name=name, points=points, visibility=HIDDEN, timeout=timeout))
 
 
-def instructor_only_ids() -> set[str]:
+def rubric_modules(assignment: Assignment | None = None) -> list:
+    """The modules of the assignment's checks (the only one installed, if not named), imported."""
+    assignment = assignment or find()
+    assignment.importable()
+    return [importlib.import_module(name) for name in assignment.rubric]
+
+
+def instructor_only_ids(assignment: Assignment | None = None) -> set[str]:
     """Ids of the checks this installation knows by name only."""
-    found = set()
-    for module_name in CHECK_MODULES:
-        for value in vars(importlib.import_module(module_name)).values():
-            if isinstance(value, InstructorOnly):
-                found.add(getattr(value, SPEC_ATTRIBUTE).id)
-    return found
+    return {getattr(value, SPEC_ATTRIBUTE).id for module in rubric_modules(assignment)
+            for value in vars(module).values() if isinstance(value, InstructorOnly)}
 
 
-def all_specs() -> list[CheckSpec]:
+def all_specs(assignment: Assignment | None = None) -> list[CheckSpec]:
     """Every check in rubric order (module order, then definition order)."""
     specs = []
-    for module_name in CHECK_MODULES:
-        module = importlib.import_module(module_name)
+    for module in rubric_modules(assignment):
         for value in vars(module).values():
             spec = getattr(value, SPEC_ATTRIBUTE, None)
             if spec is not None and spec not in specs:
@@ -78,23 +82,5 @@ def all_specs() -> list[CheckSpec]:
     return specs
 
 
-REQUIRED_IDS = (
-    "supervisor.actor_classes",
-    "supervisor.one_worker_per_model",
-    "supervisor.work_nonblocking",
-    "supervisor.trains_each_model",
-    "supervisor.state_values",
-    "supervisor.terminate_kills_workers",
-    "supervisor.run_supervisor",
-    "supervisor.running_visible",
-    "logging.actor_class",
-    "logging.log_and_get",
-    "logging.run_experiment_messages",
-    "logging.run_experiments_complete",
-    "logging.ordering_per_worker",
-    "logging.parallel",
-    "logging.no_leaks",
-)
-
-__all__ = ["CheckFailed", "check", "instructor_only", "instructor_only_ids", "all_specs", "REQUIRED_IDS", "VISIBLE",
+__all__ = ["CheckFailed", "check", "instructor_only", "instructor_only_ids", "all_specs", "rubric_modules", "VISIBLE",
            "HIDDEN"]

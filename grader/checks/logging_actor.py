@@ -23,7 +23,7 @@ ORDER_RULE = ("Ray runs the calls from one caller in the order they were sent on
 
 @pytest.fixture(scope="module")
 def probe(sub):
-    actor = sub.instrument(probes.Probe)
+    actor = sub.instrument(probes.Probe, sub.actor_methods)
     ray.get(actor.__ray_ready__.remote(), timeout=60)
     return actor
 

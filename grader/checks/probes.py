@@ -122,13 +122,12 @@ class Probe:
     """Stands in for a logging actor (records what it is sent, in arrival order) and relays
     calls to a real one (see RelayHandle)."""
 
-    def __init__(self):
+    def __init__(self, actor_methods: tuple[str, ...]):
         # What the submission's tasks send here is decoded as the judge decodes (no code of theirs
         # runs in this process): what it records and relays is the grader's account of their calls.
         from grader.judge.safe_ray import connect_handles, install
-        from grader.session.shape import contract_methods
 
-        install(contract_methods())
+        install(actor_methods)
         connect_handles()
         self.records = []
         self.delivered = []

@@ -18,8 +18,8 @@ import threading
 import time
 from pathlib import Path
 
+from grader.assignment import Assignment, find, hidden_folders
 from grader.checks import all_specs
-from grader.assignment import sources_folders
 from grader.records import Report, Submission
 from grader.runtime.cluster import HeadStartError, RayHead, grading_environment
 from grader.runtime.off_limits import AttemptRecord, OffLimits
@@ -68,11 +68,14 @@ class BoundedOutput:
 
 
 def grade_isolated(submission: Submission, *, wall_seconds: float = 900.0, only: tuple[str, ...] = (),
-                   limits: Limits = DEFAULT_LIMITS, guard: OffLimits | None = None, on_partial=None) -> Report:
+                   limits: Limits = DEFAULT_LIMITS, guard: OffLimits | None = None, on_partial=None,
+                   assignment: Assignment | None = None) -> Report:
     """on_partial(runs): called with the grading processes so far (the last one still running)
-    each time its journal grows, for reports that must show what is graded as it is graded."""
+    each time its journal grows, for reports that must show what is graded as it is graded.
+    assignment: what it is graded as (the only one installed, if not given)."""
     started = time.monotonic()
-    specs = [s for s in all_specs() if not only or s.id in only]
+    assignment = assignment or find()
+    specs = [s for s in all_specs(assignment) if not only or s.id in only]
     if submission.problem:
         return build_report(submission, specs, Observed(), problem=submission.problem)
     workdir = Path(tempfile.mkdtemp(prefix=owned_name()))
@@ -83,21 +86,21 @@ def grade_isolated(submission: Submission, *, wall_seconds: float = 900.0, only:
         mode, protection_note = protection()
         copy = _copy_of(submission, workdir)
         with AttemptRecord(record_path) as record, ControlGroup(limits) as group, \
-                _sandbox(copy, workdir, guard_file, record_path, mode) as box:
+                _sandbox(copy, workdir, guard_file, record_path, mode, hidden_folders(assignment)) as box:
             # For every process of the run: the guard (see runtime/off_limits.py), the sandbox's home.
             guarded = {"GRADER_GUARD": str(guard_file), **box.environment}
             head = RayHead(workdir, preexec_fn=group.enter, extra_env=guarded, wrap=box.wrap,
                            not_mine=box.holder_pids)
             # The first grading process imports Ray, pytest and the checks while the head starts.
-            first = _launch(copy, head, workdir, only, 1, group, guarded, box, address_later=True)
+            first = _launch(copy, head, workdir, assignment, only, 1, group, guarded, box, address_later=True)
             try:
                 phase = time.monotonic()
                 with head:
                     _send_address(first, head.address)
                     timing = f"ray head up in {time.monotonic() - phase:.1f} s"
                     phase = time.monotonic()
-                    runs, staff = _grade_until_done(copy, head, workdir, wall_seconds, specs, only, group,
-                                                    guarded, box, on_partial, first)
+                    runs, staff = _grade_until_done(copy, head, workdir, assignment, wall_seconds, specs, only,
+                                                    group, guarded, box, on_partial, first)
                     timing += f", grading process in {time.monotonic() - phase:.1f} s"
                     phase = time.monotonic()
                 timing += f", stopped in {time.monotonic() - phase:.1f} s"
@@ -129,7 +132,7 @@ def _first_line(error: Exception) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0][:200].rstrip(":")
 
 
-def _sandbox(submission: Path, workdir: Path, guard_file: Path, record: Path, mode: str) -> Sandbox:
+def _sandbox(submission: Path, workdir: Path, guard_file: Path, record: Path, mode: str, hidden: list[Path]) -> Sandbox:
     """The submission's view: its own file, the guard's rules and the socket of its record of
     refused attempts (read only: a datagram needs no write to a file); a home and temp folder,
     Ray's temp dir and the scratch folders (writable). The journals stay outside: they are handed
@@ -143,7 +146,7 @@ def _sandbox(submission: Path, workdir: Path, guard_file: Path, record: Path, mo
         folder.mkdir(mode=0o755, exist_ok=True)
     guard_file.chmod(0o644)  # readable, and the record writable, by the student's own user id
     record.chmod(0o666)
-    return Sandbox([submission, guard_file, record, *evidence], writable, hidden=sources_folders(),
+    return Sandbox([submission, guard_file, record, *evidence], writable, hidden=hidden,
                    enabled=mode == NAMESPACES, student_uid=student_uid())
 
 
@@ -177,8 +180,8 @@ def _journal(workdir: Path, attempt: int) -> Path:
     return workdir / f"journal-{attempt}.jsonl"
 
 
-def _grade_until_done(submission: Path, head: RayHead, workdir: Path, wall_seconds: float, specs,
-                      only: tuple[str, ...], group: ControlGroup, guarded: dict, box: Sandbox,
+def _grade_until_done(submission: Path, head: RayHead, workdir: Path, assignment: Assignment, wall_seconds: float,
+                      specs, only: tuple[str, ...], group: ControlGroup, guarded: dict, box: Sandbox,
                       on_partial=None, first: subprocess.Popen | None = None) -> tuple[list[ProcessRun], str]:
     """Run the grading process; if the submission kills it (os._exit, a crash), start it again for
     the checks not yet graded, so that a crash costs the check it happened in, not the ones after
@@ -193,7 +196,7 @@ def _grade_until_done(submission: Path, head: RayHead, workdir: Path, wall_secon
         if remaining <= 5:
             break
         partial = (lambda run, done=tuple(runs): on_partial((*done, run))) if on_partial else None
-        run, staff = _run_grading_process(submission, head, workdir, remaining,
+        run, staff = _run_grading_process(submission, head, workdir, assignment, remaining,
                                           pending if attempt > 1 or only else (), attempt, group, guarded, box,
                                           partial, launched=first if attempt == 1 else None)
         runs.append(run)
@@ -208,7 +211,7 @@ def _grade_until_done(submission: Path, head: RayHead, workdir: Path, wall_secon
     return runs, "\n".join(staff_parts)
 
 
-def _launch(submission: Path, head: RayHead, workdir: Path, only: tuple[str, ...], attempt: int,
+def _launch(submission: Path, head: RayHead, workdir: Path, assignment: Assignment, only: tuple[str, ...], attempt: int,
             group: ControlGroup, guarded: dict, box: Sandbox, *, address_later: bool = False) -> subprocess.Popen:
     """Start a grading process, the judge (grader.session): it starts the submission's host process
     itself, wrapped as given here. address_later: it imports and prepares while the Ray head is
@@ -228,7 +231,7 @@ def _launch(submission: Path, head: RayHead, workdir: Path, only: tuple[str, ...
     journal_fd = os.open(journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     command = [sys.executable, "-m", "grader.session", "--address", "-" if address_later else head.address,
                "--journal-fd", str(journal_fd), "--scratch", str(scratch),
-               "--evidence", str(_evidence(workdir, attempt)), str(submission)]
+               "--evidence", str(_evidence(workdir, attempt)), "--assignment", str(assignment.folder), str(submission)]
     for check_id in only:
         command[-1:-1] = ["--only", check_id]
     try:
@@ -247,12 +250,12 @@ def _send_address(process: subprocess.Popen, address: str) -> None:
         pass
 
 
-def _run_grading_process(submission: Path, head: RayHead, workdir: Path, wall_seconds: float,
+def _run_grading_process(submission: Path, head: RayHead, workdir: Path, assignment: Assignment, wall_seconds: float,
                          only: tuple[str, ...], attempt: int, group: ControlGroup,
                          guarded: dict, box: Sandbox, on_partial=None,
                          launched: subprocess.Popen | None = None) -> tuple[ProcessRun, str]:
     journal = _journal(workdir, attempt)
-    process = launched or _launch(submission, head, workdir, only, attempt, group, guarded, box)
+    process = launched or _launch(submission, head, workdir, assignment, only, attempt, group, guarded, box)
     output = BoundedOutput(process.stdout)
     watch = LimitWatch(group, journal)
     timed_out, ray_stopped, seen = False, [], ()

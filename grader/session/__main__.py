@@ -31,6 +31,7 @@ def main(argv=None) -> None:
     parser.add_argument("--evidence", required=True, type=Path,
                         help="a folder for the instruments' gates and reports (read-only to the submission)")
     parser.add_argument("--only", action="append", default=[], help="run only these check ids")
+    parser.add_argument("--assignment", help="the assignment's name or source folder (grader.assignment.find)")
     parser.add_argument("submission", type=Path)
     args = parser.parse_args(argv)
     journal = Journal(args.journal_fd)
@@ -49,33 +50,34 @@ def main(argv=None) -> None:
 def grade_here(args, journal) -> None:
     # Imported here, inside main's try: an import that fails (a broken install) must reach the
     # journal as the grader's failure, not end the process mute.
+    from grader.assignment import find
     from grader.judge import not_dumpable
     from grader.session.remote import RemoteSubmission, host_starter
 
     not_dumpable()
-    grading = RemoteSubmission(host_starter(args.submission, args.scratch, NAMESPACE), NAMESPACE,
-                               Path.cwd() / "checks", args.evidence)
+    assignment = find(args.assignment)
+    grading = RemoteSubmission(host_starter(args.submission, args.scratch, NAMESPACE, assignment.contract), NAMESPACE,
+                               Path.cwd() / "checks", args.evidence, assignment.contract)
     try:
         # The host imports while the head is still starting; it runs no code of the submission's
         # before it is told the head's address, below.
         grading.prestart()
-        _judge(args, journal, grading)
+        _judge(args, journal, grading, assignment)
     finally:
         grading.stop()
 
 
-def _judge(args, journal, grading) -> None:
+def _judge(args, journal, grading, assignment) -> None:
     import pytest
     import ray
 
-    from grader.checks import all_specs
+    from grader.checks import rubric_modules
     from grader.judge import safe_ray
     from grader.judge.source import read_declared
     from grader.session.plugin import run_checks
-    from grader.session.shape import contract_methods
 
-    all_specs()
-    safe_ray.install(contract_methods())
+    rubric = rubric_modules(assignment)
+    safe_ray.install(grading.actor_methods)
     address = sys.stdin.readline().strip() if args.address == "-" else args.address
     if not address:
         raise SystemExit("no Ray head address was given (the head did not start)")
@@ -90,7 +92,7 @@ def _judge(args, journal, grading) -> None:
         return
     journal.loaded(grading.problem, [str(n) for n in loaded.get("notes") or ()],
                    [str(f) for f in loaded.get("flags") or ()])
-    code = run_checks(grading, journal, args.only, rootdir=Path.cwd())
+    code = run_checks(grading, journal, rubric, args.only, rootdir=Path.cwd())
     _flag_stray_lines(grading, journal)
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         journal.crashed(f"pytest ended with exit code {int(code)} ({code.name})")

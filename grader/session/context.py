@@ -16,10 +16,12 @@ from grader.checks.observe import concurrency
 
 class Grading:
     def __init__(self, module: types.ModuleType | None, shape_problems: dict[str, str], problem: str,
-                 scratch_root: Path, evidence_root: Path | None = None):
+                 scratch_root: Path, evidence_root: Path | None = None, *, actor_methods: tuple[str, ...] = ()):
         """evidence_root: where the instruments' gates and reports live (grader.checks.evidence);
-        in a sandbox, a folder its processes see read-only."""
+        in a sandbox, a folder its processes see read-only. actor_methods: every method of the
+        contract's actor classes (what an instrument handed the student's handles can call)."""
         self.module = module
+        self.actor_methods = actor_methods
         self.shape_problems = shape_problems
         self.problem = problem
         self.scratch_root = Path(scratch_root)
@@ -87,9 +89,9 @@ class Grading:
             value = getattr(self.module, function)(*args, **kwargs)
         return value, len(served)
 
-    def instrument(self, actor_class):
+    def instrument(self, actor_class, *args):
         """Start one of the grader's actors (a probe) that the submission's code will be handed."""
-        return actor_class.remote()
+        return actor_class.remote(*args)
 
     @contextlib.contextmanager
     def replaced(self, name: str, value):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import itertools
+import json
 import logging
 import os
 import sys
@@ -154,6 +155,8 @@ def main(argv=None) -> None:
     parser.add_argument("--requests-fd", required=True, type=int)
     parser.add_argument("--replies-fd", required=True, type=int)
     parser.add_argument("--scratch", required=True, type=Path)
+    parser.add_argument("--contract", required=True,
+                        help="(JSON) the assignment's contract: the names the judge may ask for, and what each is")
     parser.add_argument("submission", type=Path)
     args = parser.parse_args(argv)
     channel = Channel(args.requests_fd, args.replies_fd)
@@ -170,17 +173,20 @@ def main(argv=None) -> None:
 def serve(args, channel: Channel) -> None:
     import ray
 
-    from grader.checks import all_specs
+    from grader.records import Expected
     from grader.session.integrity import Snapshot, tamper_flag
     from grader.session.loader import load
     from grader.session.ray_calls import keep_grader_runtime
     from grader.session.shape import inspect_shape
 
     # Everything this process will use of the grader is imported before the snapshot, which watches
-    # the grader modules loaded by then: a submission may patch its own copy of any of them.
+    # the grader modules loaded by then: a submission may patch its own copy of any of them. (The
+    # rubric runs in the judge; here only the instruments it hands the submission.)
     import grader.checks.clock  # noqa: F401 - op_call's
+    import grader.checks.observe  # noqa: F401 - op_concurrency's
+    import grader.checks.probes  # noqa: F401 - the recipes'
 
-    all_specs()
+    contract = tuple(Expected.from_json(entry) for entry in json.loads(args.contract))
     address = channel.address() if args.address == "-" else args.address
     ray.init(address=address, namespace=args.namespace, logging_level=logging.ERROR, log_to_driver=False)
     notes: dict[str, None] = {}
@@ -190,7 +196,7 @@ def serve(args, channel: Channel) -> None:
     loaded = load(args.submission)
     replaced = snapshot.restore()
     module = loaded.module
-    shape = inspect_shape(module.__dict__, loaded.failures) if module else {}
+    shape = inspect_shape(module.__dict__, loaded.failures, contract) if module else {}
     models = getattr(module, "DEFAULT_MODELS", None) if module else None
     channel.send({"id": 0, "loaded": {
         "problem": loaded.problem, "notes": loaded.notes + list(notes), "shape": shape,

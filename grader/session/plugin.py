@@ -4,13 +4,12 @@ process that dies later loses nothing already graded)."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import time
 
 import pytest
 
-from grader.checks import CHECK_MODULES, SPEC_ATTRIBUTE, CheckFailed
+from grader.checks import SPEC_ATTRIBUTE, CheckFailed
 from grader.records import CheckResult
 from grader.session.integrity import TAMPERED_FEEDBACK, tamper_flag
 
@@ -95,9 +94,9 @@ class GradingPlugin:
         self._specs_by_nodeid = {item.nodeid: _spec(item) for item in session.items}
 
 
-def run_checks(grading, journal, only=(), *, rootdir) -> int:
-    """Run the rubric's check modules under pytest with this plugin; pytest's exit code."""
-    check_files = [importlib.util.find_spec(name).origin for name in CHECK_MODULES]
+def run_checks(grading, journal, rubric: list, only=(), *, rootdir) -> int:
+    """Run the rubric's check modules (imported) under pytest with this plugin; pytest's exit code."""
+    check_files = [module.__file__ for module in rubric]
     # Where plugins are not found by their entry points (the judge), the one the checks need is named.
     named = ["-p", "pytest_timeout"] if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD") else []
     return pytest.main(["-q", "-s", *named, "-p", "no:cacheprovider", "-p", "no:logging", "-c", os.devnull,

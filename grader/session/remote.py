@@ -28,9 +28,9 @@ from grader.judge.source import Declared
 from grader.session import wire
 from grader.session.host import HOST_ENV, HOST_WRAP
 from grader.session.context import Grading
-from grader.session.shape import ACTOR, EXPECTED, FUNCTION, REMOTE_FUNCTION
+from grader.records import ACTOR, FUNCTION, REMOTE_FUNCTION, Expected
+from grader.session.shape import contract_methods
 
-KIND = {expected.name: expected.kind for expected in EXPECTED}
 MAX_HOSTS = 4
 """The first host and the ones started after it ended: a submission that ends every host it gets
 loses the checks after the fourth."""
@@ -137,10 +137,13 @@ class HostProcess:
 
 
 class RemoteSubmission(Grading):
-    def __init__(self, start_host, namespace: str, scratch_root: Path, evidence_root: Path):
+    def __init__(self, start_host, namespace: str, scratch_root: Path, evidence_root: Path,
+                 contract: tuple[Expected, ...]):
         """start_host(address) -> a new HostProcess for the same submission; address "-": it is
-        told the Ray head's address later (HostProcess.tell_address)."""
-        super().__init__(None, {}, "", scratch_root, evidence_root)
+        told the Ray head's address later (HostProcess.tell_address). contract: the names the
+        checks may ask for, and what each is."""
+        super().__init__(None, {}, "", scratch_root, evidence_root, actor_methods=contract_methods(contract))
+        self._kinds = {expected.name: expected.kind for expected in contract}
         self._start_host = start_host
         self._address = ""
         self._early: HostProcess | None = None
@@ -229,7 +232,7 @@ class RemoteSubmission(Grading):
     # What the checks use.
 
     def __getattr__(self, name):
-        kind = KIND.get(name)
+        kind = self.__dict__.get("_kinds", {}).get(name)
         if name.startswith("_") or kind is None:
             raise AttributeError(name)
         if kind == ACTOR:
@@ -283,9 +286,9 @@ class RemoteSubmission(Grading):
         limit = reply.get("max_concurrency")
         return methods, max(written_limit, limit if type(limit) is int else 1)
 
-    def instrument(self, actor_class):
+    def instrument(self, actor_class, *args):
         name = f"grader-{uuid.uuid4().hex[:12]}"
-        handle = actor_class.options(name=name, namespace=self._namespace).remote()
+        handle = actor_class.options(name=name, namespace=self._namespace).remote(*args)
         self._names[handle._actor_id.hex()] = name
         return handle
 
@@ -339,9 +342,11 @@ class HostTask:
         return not tasks[0].submission.ask(request, host=tasks[0].host).get("timed_out")
 
 
-def host_starter(submission: Path, scratch: Path, namespace: str):
+def host_starter(submission: Path, scratch: Path, namespace: str, contract: tuple[Expected, ...]):
     """start_host(address) for RemoteSubmission: a host's command line in the sandbox the parent
-    named (HOST_WRAP), with the judge's environment and the guard's audit hook on (HOST_ENV)."""
+    named (HOST_WRAP), with the judge's environment and the guard's audit hook on (HOST_ENV). The
+    contract goes on its command line: the host cannot read the assignment's folder."""
+    contract_text = json.dumps([expected.to_json() for expected in contract])
     prefix = json.loads(os.environ.get(HOST_WRAP) or "[]")
     environment = {k: v for k, v in os.environ.items() if k not in (HOST_WRAP, HOST_ENV)}
     environment.update(json.loads(os.environ.get(HOST_ENV) or "{}"))
@@ -350,7 +355,7 @@ def host_starter(submission: Path, scratch: Path, namespace: str):
         def command(requests_fd: int, replies_fd: int) -> list[str]:
             return [*prefix, sys.executable, "-m", "grader.session.host", "--address", address,
                     "--namespace", namespace, "--requests-fd", str(requests_fd), "--replies-fd", str(replies_fd),
-                    "--scratch", str(scratch), str(submission)]
+                    "--scratch", str(scratch), "--contract", contract_text, str(submission)]
 
         return HostProcess(command, environment, scratch)
 

@@ -5,56 +5,22 @@ beats a cascade of AttributeErrors."""
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
 
 import ray
 
 from grader.checks.observe import task_function
-
-ACTOR, REMOTE_FUNCTION, FUNCTION, VALUE = "actor class", "remote function", "plain function", "value"
-
-
-@dataclass(frozen=True)
-class Expected:
-    name: str
-    kind: str
-    signature: str
-    """As the contract writes it, quoted in messages."""
-    calls: tuple = ()
-    """Ways the checks call it: (method or "", args, kwargs), bound against the real signature."""
+from grader.records import ACTOR, FUNCTION, REMOTE_FUNCTION, Expected
 
 
-EXPECTED = (
-    Expected("STATES", VALUE, 'STATES = ("PENDING", "RUNNING", "DONE")'),
-    Expected("DEFAULT_MODELS", VALUE, 'DEFAULT_MODELS = [("lr", lr_func), ("cl", cl_func), ("nn", nn_func)]'),
-    Expected("model_factory", FUNCTION, "def model_factory(m, func)"),
-    Expected("Worker", ACTOR, "class Worker: __init__(self, model_type, train_fn); work(self); state(self)",
-             (("__init__", ("lr", None), {}), ("work", (), {}), ("state", (), {}))),
-    Expected("Supervisor", ACTOR,
-             "class Supervisor: __init__(self, models=None); work(self); state(self); terminate(self)",
-             (("__init__", (), {}), ("__init__", ([],), {}), ("work", (), {}), ("state", (), {}),
-              ("terminate", (), {}))),
-    Expected("run_supervisor", FUNCTION, "def run_supervisor(models=None, poll_interval=0.5)",
-             (("", (), {}), ("", (), {"models": [], "poll_interval": 0.1}))),
-    Expected("LoggingActor", ACTOR, "class LoggingActor: __init__(self); log(self, index, message); get_logs(self)",
-             (("__init__", (), {}), ("log", (0, "m"), {}), ("get_logs", (), {}))),
-    Expected("run_experiment", REMOTE_FUNCTION,
-             "def run_experiment(experiment_index, logging_actor, n_iterations=60, delay=1.0)",
-             (("", (0, None), {}), ("", (0, None), {"n_iterations": 1, "delay": 0.0}))),
-    Expected("run_experiments", FUNCTION, "def run_experiments(n_experiments=3, n_iterations=60, delay=1.0)",
-             (("", (), {}), ("", (), {"n_experiments": 1, "n_iterations": 1, "delay": 0.0}))),
-)
-
-
-def contract_methods() -> tuple[str, ...]:
+def contract_methods(contract: tuple[Expected, ...]) -> tuple[str, ...]:
     """Every method the contract's actor classes have (what a handle made without the class offers)."""
-    return tuple(dict.fromkeys(m for e in EXPECTED if e.kind == ACTOR for m, _, _ in e.calls if m and m != "__init__"))
+    return tuple(dict.fromkeys(m for e in contract if e.kind == ACTOR for m, _, _ in e.calls if m and m != "__init__"))
 
 
-def inspect_shape(namespace: dict, load_failures: dict[str, str]) -> dict[str, str]:
-    """{name: problem} for every expected name that the checks cannot use as the contract says."""
+def inspect_shape(namespace: dict, load_failures: dict[str, str], contract: tuple[Expected, ...]) -> dict[str, str]:
+    """{name: problem} for every name of the assignment's contract that the checks cannot use as it says."""
     problems = {}
-    for expected in EXPECTED:
+    for expected in contract:
         problem = _problem(expected, namespace, load_failures)
         if problem:
             problems[expected.name] = problem
