@@ -2,6 +2,7 @@
 
     solutions/<name>/<notebook>.ipynb     the instructor's source, reference solutions inside
                                           nbgrader's solution regions (never released)
+    solutions/<name>/mistakes/*.py        its demo class's typical mistakes (grader.demo)
     solutions/<name>/assignment.json      what the folder does not say by itself: its title (the
                                           LMS column), its rubric (the modules of its @check
                                           functions) and its contract (the names and signatures
@@ -68,6 +69,12 @@ class Assignment:
         folder = str(self.folder)
         if folder not in sys.path:
             sys.path.insert(0, folder)
+
+    @property
+    def mistakes(self) -> Path:
+        """Its demo class's typical mistakes: one definition of the reference replaced per file,
+        under a docstring whose `Fails:` names the checks it must fail (grader.demo)."""
+        return self.folder / "mistakes"
 
     @property
     def release(self) -> Path:

@@ -25,7 +25,8 @@ import psutil
 import pytest
 
 from grader.course_notebooks import notebook_code, solution_notebook, student_notebook
-from grader.demo import MISTAKES, compose
+from grader.assignment import find
+from grader.demo import compose
 from grader.runtime.owned import processes_naming
 
 REQUIRED_IDS = (
@@ -58,7 +59,7 @@ PART3_NAMES = {"LoggingActor", "run_experiment", "run_experiments"}
 
 
 def override_files() -> list[Path]:
-    return sorted(CORPUS.glob("*.py")) + sorted(MISTAKES.glob("*.py"))
+    return sorted(CORPUS.glob("*.py")) + sorted(find().mistakes.glob("*.py"))
 
 
 def checks_it_can_affect(override: str) -> tuple[str, ...]:

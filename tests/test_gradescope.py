@@ -27,7 +27,8 @@ from packaging.utils import canonicalize_name
 from grader import grade
 from grader.checks import all_specs
 from grader.course_notebooks import notebook_code, solution_notebook, student_notebook
-from grader.demo import MISTAKES, compose
+from grader.assignment import find
+from grader.demo import compose
 from grader.gradescope import GRADESCOPE_PLATFORMS, target_environment
 from grader.runtime.leftovers import sweep
 from test_course import PART1, with_solutions
@@ -121,7 +122,7 @@ def test_a_notebook_is_graded_as_grade_grades_it(autograder, tmp_path):
 
 
 def test_a_buggy_py_fails_exactly_its_check_with_the_feedback(autograder, tmp_path):
-    source = compose(notebook_code(solution_notebook()), (MISTAKES / "sequential_experiments.py").read_text())
+    source = compose(notebook_code(solution_notebook()), (find().mistakes / "sequential_experiments.py").read_text())
     (tmp_path / "mine.py").write_text(source)
     results = _upload(autograder, {"mine.py": source})
     tests = _check_shape(results)
@@ -303,7 +304,7 @@ def test_on_python_3_10_setup_and_grading_work_as_here(autograder, tmp_path):
     version = subprocess.run([str(root / "venv" / "bin" / "python"), "-c", "import sys; print(sys.version_info[:2])"],
                              capture_output=True, text=True, timeout=60).stdout
     assert version.strip() == "(3, 10)"
-    source = compose(notebook_code(solution_notebook()), (MISTAKES / "sequential_experiments.py").read_text())
+    source = compose(notebook_code(solution_notebook()), (find().mistakes / "sequential_experiments.py").read_text())
     results = _upload(root, {"mine.py": source})
     tests = _check_shape(results)
     assert [i for i, t in tests.items() if t["status"] == "failed"] == ["logging.parallel"]

@@ -20,7 +20,8 @@ import pytest
 from conftest import collected_submission, ray_processes_of_grader, saved_reports
 from loopback_only import LoopbackOnly, NoLoopbackNamespace
 from outer_cluster import OuterCluster, process_name
-from grader.demo import MISTAKES, build_class, expected_failures
+from grader.assignment import find
+from grader.demo import build_class, expected_failures
 from grader.runtime.cluster import free_port
 from grader.runtime.leftovers import sweep
 from grader.runtime.owned import processes_naming
@@ -69,7 +70,7 @@ def _command_line(proc: psutil.Process) -> str:
 
 
 def test_a_class_on_a_cluster_survives_a_lost_node_with_one_report_each(cluster, tmp_path):
-    mistakes = [MISTAKES / f"{name}.py" for name in MISTAKES_GRADED]
+    mistakes = [find().mistakes / f"{name}.py" for name in MISTAKES_GRADED]
     klass = build_class(tmp_path / "class", mistakes=mistakes)
     expected = {"reference": set(), "untouched-stub": None}
     expected |= {m.stem.replace("_", "-"): expected_failures(m.read_text()) for m in mistakes}

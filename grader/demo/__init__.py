@@ -1,8 +1,8 @@
 """The bundled sample class: the reference, the untouched stub, and typical mistakes.
 
-A mistake is the reference solution with one definition replaced (mistakes/*.py holds only the
-replacement, under a docstring that names the checks it must fail); `build_class` writes each
-as a complete submission, as a student would hand it in.
+A mistake is the reference solution with one definition replaced (the assignment's
+mistakes/*.py holds only the replacement, under a docstring that names the checks it must fail);
+`build_class` writes each as a complete submission, as a student would hand it in.
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ from pathlib import Path
 
 from grader.assignment import Assignment, find
 from grader.course_notebooks import notebook_code
-
-MISTAKES = Path(__file__).resolve().parent / "mistakes"
 
 
 def compose(reference: str, override: str) -> str:
@@ -67,7 +65,7 @@ def build_class(target: Path, *, mistakes=None, assignment: Assignment | None = 
         (target / student).mkdir(exist_ok=True)
         shutil.copyfile(notebook, target / student / assignment.notebook)
     reference = notebook_code(assignment.source)
-    for override in sorted(MISTAKES.glob("*.py")) if mistakes is None else mistakes:
+    for override in sorted(assignment.mistakes.glob("*.py")) if mistakes is None else mistakes:
         folder = target / override.stem.replace("_", "-")
         folder.mkdir(exist_ok=True)
         (folder / assignment.notebook).with_suffix(".py").write_text(compose(reference, override.read_text()))
