@@ -65,10 +65,20 @@ class Assignment:
         return self.folder / RECORD
 
     def importable(self) -> None:
-        """Make its rubric importable: its folder first on the module path (the grader's own process)."""
+        """Make its rubric importable: its folder first on the module path (the grader's own
+        process), and a module of the same name imported from another assignment's folder forgotten
+        (two assignments may both call theirs `checks`)."""
+        if not any((self.folder / f"{name}.py").is_file() for name in self.rubric):
+            return  # its rubric is an installed package's: nothing to add to anyone's module path
         folder = str(self.folder)
-        if folder not in sys.path:
-            sys.path.insert(0, folder)
+        if folder in sys.path:
+            sys.path.remove(folder)
+        sys.path.insert(0, folder)
+        for name in self.rubric:
+            loaded = sys.modules.get(name)
+            beside = self.folder / f"{name}.py"
+            if loaded is not None and beside.is_file() and Path(getattr(loaded, "__file__", "") or "") != beside:
+                del sys.modules[name]
 
     @property
     def mistakes(self) -> Path:
@@ -107,9 +117,12 @@ def installed() -> list[Assignment]:
 
 
 def find(name: str | None = None) -> Assignment:
-    """The assignment called `name` (or the one whose folder `name` is); without a name, the only
-    one installed."""
-    if name is not None and (Path(name) / RECORD).is_file():
+    """The assignment called `name` (or the one whose folder `name` is: a path, with a "/" in it);
+    without a name, the only one installed."""
+    if name is not None and "/" in name:
+        if not (Path(name) / RECORD).is_file():
+            raise AssignmentError(f"{name}: no {RECORD} there; an assignment's folder holds its notebook and its "
+                                  f"record, as {SHAPE}.")
         return read(Path(name).resolve())
     found = installed()
     names = ", ".join(a.name for a in found) or "none"
@@ -123,8 +136,8 @@ def find(name: str | None = None) -> Assignment:
     for assignment in found:
         if assignment.name == name:
             return assignment
-    raise AssignmentError(f"no assignment {name!r} is installed (installed: {names}), and {name} is no folder "
-                          f"with an {RECORD}.")
+    raise AssignmentError(f"no assignment {name!r} is installed (installed: {names}); name a folder by its path "
+                          f"(./{name}).")
 
 
 def for_course(name: str) -> Assignment:

@@ -189,14 +189,16 @@ def _check_outputs(args, modes: list[str]) -> None:
 
 def _graded_as(args):
     """The assignment this run is about (grader.assignment): named, or told by --nbgrader, or the only one."""
-    from grader.assignment import AssignmentError, find, for_course
+    from grader.assignment import AssignmentError, find, for_course, installed
 
     try:
-        if args.assignment or not args.nbgrader:
-            return find(args.assignment)
-        return for_course(args.nbgrader)
+        assignment = find(args.assignment) if args.assignment or not args.nbgrader else for_course(args.nbgrader)
     except AssignmentError as error:
         parser().error(f"{error}{'' if args.assignment else ' Name it with --assignment NAME.'}")
+    if args.cluster and assignment not in installed():
+        parser().error(f"--cluster grades with the assignments installed on the cluster's nodes; {args.assignment} "
+                       "is a folder of this machine: install it with the grader (solutions/<name>/, pip install .)")
+    return assignment
 
 
 def _announce(args) -> None:
@@ -451,7 +453,7 @@ def _gradescope_autograder(args) -> int:
     """grade --gradescope-autograder OUT.zip: the zip Gradescope's autograder settings take."""
     from grader.gradescope import build_autograder
 
-    out = build_autograder(Path(args.gradescope_autograder)).resolve()
+    out = build_autograder(Path(args.gradescope_autograder), assignment=args.graded_as).resolve()
     print(f"wrote {out}\n\nOn Gradescope: a Programming Assignment, Configure Autograder, upload this zip "
           "(Ubuntu 22.04 base image), then test it with a notebook; see the README's Gradescope section.")
     return 0

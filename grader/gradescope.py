@@ -47,7 +47,7 @@ from packaging.utils import canonicalize_name
 
 from grader.atomic import write_atomically
 from grader.checks import all_specs
-from grader.assignment import find
+from grader.assignment import Assignment, find
 from grader.discovery import submission_folder
 from grader.grading import grade_submissions
 from grader.records import GRADER_FAILED, HIDDEN, PASSED, CheckResult, Report
@@ -117,9 +117,10 @@ exec "$ROOT/venv/bin/python" -m grader.gradescope --hidden-visibility "${HIDDEN_
 
 # -- the zip -------------------------------------------------------------------------------------
 
-def build_autograder(out: Path, *, say=None) -> Path:
-    """Write the Gradescope autograder zip; its path. `say(text)` (default: stderr) is told which
-    Python the zip needs and which image to choose."""
+def build_autograder(out: Path, *, say=None, assignment: Assignment | None = None) -> Path:
+    """Write the Gradescope autograder zip of `assignment` (the only one installed, if not given);
+    its path. `say(text)` (default: stderr) is told which Python the zip needs and which image to choose."""
+    assignment = assignment or find()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     pinned = requirements()
@@ -131,9 +132,11 @@ def build_autograder(out: Path, *, say=None) -> Path:
         for path in sorted(PACKAGE.rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts and path.suffix in (".py", ".ipynb"):
                 _add(archive, f"grader/{path.relative_to(PACKAGE).as_posix()}", path.read_text())
-        assignment = find()
-        for path in (assignment.source, assignment.record, assignment.release):  # solutions/, assignments/
-            _add(archive, path.relative_to(path.parents[2]).as_posix(), path.read_text())
+        # Its folder (source, record, a rubric beside it) and its release, where the image's grader finds them.
+        kept = (".ipynb", ".json", ".py")
+        for path in sorted(p for p in assignment.folder.iterdir() if p.is_file() and p.suffix in kept):
+            _add(archive, f"solutions/{assignment.name}/{path.name}", path.read_text())
+        _add(archive, f"assignments/{assignment.name}/{assignment.notebook}", assignment.release.read_text())
     return out
 
 
@@ -463,9 +466,12 @@ def main(argv=None) -> int:
         data = run(hidden_visibility=args.hidden_visibility, wall_seconds=args.timeout)
     except Exception as error:  # still a valid results.json: the student must never see a blank result
         reason = f"the grader crashed ({type(error).__name__})"
+        try:
+            specs = all_specs()
+        except Exception:  # the rubric itself cannot be read: the failure is then all results.json can say
+            specs = []
         _write(root() / "results" / "results.json", failure_json(
-            reason, all_specs(), args.hidden_visibility, time.monotonic() - started,
-            staff_log=traceback.format_exc()))
+            reason, specs, args.hidden_visibility, time.monotonic() - started, staff_log=traceback.format_exc()))
         print(f"GRADER FAILURE, not a grade: {reason}; results.json says so.", flush=True)
         raise
     failure = data.get("extra_data", {}).get("grader_failure")

@@ -16,7 +16,7 @@ import psutil
 from grader import __version__
 from grader.assignment import Assignment, find
 from grader.atomic import write_atomically
-from grader.checks import all_specs
+from grader.checks import all_specs, rubric_modules
 from grader.discovery import discover
 from grader.records import GRADER_FAILED, CheckResult, Report, Submission
 from grader.runtime.off_limits import for_submission
@@ -51,6 +51,7 @@ def grade_submissions(submissions: list[Submission], *, jobs: int = 1, wall_seco
     sweep()  # what a grader killed outright left running, before this run needs the machine
     only = tuple(only)
     assignment = assignment or find()
+    rubric_digest = _assignment_digest(assignment)
     reports_dir = Path(results_dir) if results_dir else None
     if reports_dir:
         reports_dir.mkdir(parents=True, exist_ok=True)
@@ -60,7 +61,7 @@ def grade_submissions(submissions: list[Submission], *, jobs: int = 1, wall_seco
     def one(submission: Submission) -> Report:
         nonlocal done
         selected = submission.checks or only
-        cache_key = (*selected, repr(limits), _assignment_digest(assignment))  # other checks, limits, rubric: again
+        cache_key = (*selected, repr(limits), rubric_digest)  # other checks, limits or rubric: graded again
         report = _cached(reports_dir, submission, cache_key) if reports_dir else None
         if report is None:
             guard = for_submission(submission, submissions, results_dir=reports_dir,
@@ -104,10 +105,11 @@ def _grader_code_digest() -> str:
 
 
 def _assignment_digest(assignment: Assignment) -> str:
-    """Its record and the rubric modules beside it (a rubric elsewhere is the grader's code)."""
+    """Its record and its rubric's files (a changed rubric must not reuse reports made by the old one)."""
     digest = hashlib.sha256(assignment.name.encode())
-    for path in sorted([assignment.record, *assignment.folder.rglob("*.py")]):
-        digest.update(path.read_bytes())
+    digest.update(assignment.record.read_bytes())
+    for module in rubric_modules(assignment):
+        digest.update(Path(module.__file__).read_bytes())
     return digest.hexdigest()
 
 

@@ -17,6 +17,7 @@ import ast
 import base64
 import hashlib
 import importlib
+import json
 import zipfile
 from pathlib import Path
 
@@ -47,7 +48,8 @@ def build(target: Path, assignments: list[Assignment] | None = None) -> Path:
     files.update({name: make() for name, make in TOP_LEVEL.items()})
     for assignment in assignments:  # each one's record and rubric beside its release notebook (grader.assignment)
         folder = f"grader/data/{RELEASES}/{assignment.name}"
-        files[f"{folder}/{RECORD}"] = assignment.record.read_text()
+        files[f"{folder}/{RECORD}"] = json.dumps({"title": assignment.title, "rubric": list(assignment.rubric),
+                                                  "contract": [e.to_json() for e in assignment.contract]}, indent=1)
         files[f"{folder}/{assignment.notebook}"] = assignment.release.read_text()
         for module in rubric_modules(assignment):
             if Path(module.__file__).parent == assignment.folder:  # a rubric written beside its notebook

@@ -618,3 +618,40 @@ def test_the_wheel_holds_every_assignment_folder(tmp_path):
     found = json.loads(run.stdout)
     assert [row[:4] for row in found] == [[a.name, a.title, True, True] for a in installed()]
     assert all(source.startswith(str(tmp_path / "site" / "grader" / "data")) for *_, source in found), found
+
+
+def test_the_judge_reads_the_lengths_of_lists_from_the_text(tmp_path):
+    """A list of the contract (DEFAULT_MODELS) is counted from the submission's text: a later
+    reassignment to something else, which the host's count would follow, hides nothing."""
+    from grader.judge.source import read_declared
+
+    path = tmp_path / "sub.py"
+    path.write_text("DEFAULT_MODELS = [1, 2, 3]\nSTATES = ('a', 'b')\nDEFAULT_MODELS = _Short(DEFAULT_MODELS)\n")
+    assert read_declared(path).lengths == {"DEFAULT_MODELS": 3, "STATES": 2}
+
+
+def test_two_assignments_may_both_call_their_rubric_checks(tmp_path, monkeypatch):
+    """A rubric module beside its notebook is that assignment's, whatever another one beside its
+    own notebook is called; and a bare name is an installed assignment's, never a folder of the
+    current directory (where a student's files may be)."""
+    from grader.assignment import AssignmentError, find, read
+
+    folders = []
+    for name in ("first", "second"):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / f"{name}.ipynb").write_text("{}")
+        (folder / "assignment.json").write_text(json.dumps({"title": name, "rubric": ["checks"], "contract": []}))
+        (folder / "checks.py").write_text(f"from grader.checks import check\n\n\n@check('{name}.one', 'one', points=1)"
+                                          "\ndef check_one(sub):\n    pass\n")
+        folders.append(folder)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.delitem(sys.modules, "checks", raising=False)
+    first, second = (read(folder) for folder in folders)
+    assert [s.id for s in all_specs(first)] == ["first.one"]
+    assert [s.id for s in all_specs(second)] == ["second.one"]
+    assert [s.id for s in all_specs(first)] == ["first.one"]
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(AssignmentError, match="no assignment 'first' is installed"):
+        find("first")
+    assert find("./first") == first

@@ -65,7 +65,7 @@ def check_actor_classes(sub, default_tree):
        points=1, timeout=300, needs=TREE)
 def check_one_worker_per_model(sub, default_tree, lifecycle):
     _require_created(lifecycle)
-    count = sub.default_model_count()
+    count = sub.list_length("DEFAULT_MODELS")
     expected_default = 3 if count is None else count
     if default_tree["error"]:
         raise CheckFailed(f"{default_tree['error']}, so its workers could not be counted.")

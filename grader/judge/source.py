@@ -1,8 +1,9 @@
 """What the judge reads from the submission's text: parsed with `ast`, never run.
 
-Two facts the rubric needs are properties of the student's code, not of anything it does that
-the judge can watch: how its LoggingActor is declared (an `async def` method or max_concurrency > 1:
-whether Ray keeps one caller's calls in order) and how many entries DEFAULT_MODELS has. The host
+Two kinds of fact a rubric needs are properties of the student's code, not of anything it does
+that the judge can watch: how an actor class is declared (an `async def` method or
+max_concurrency > 1: whether Ray keeps one caller's calls in order) and how many entries a list
+of the contract holds (the actor tree's DEFAULT_MODELS). The host
 reports both, but the host is the submission's own process and its report a claim; the text it
 was loaded from is the submission itself. The judge reads that text too and keeps the stricter
 answer, so a patched report can hide nothing that is written in the code.
@@ -21,9 +22,9 @@ MAX_SOURCE_BYTES = 20 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Declared:
-    default_models: int | None = None
-    """Entries of the last `DEFAULT_MODELS = [...]` list written at the top level, if one is (a later
-    `DEFAULT_MODELS = <an expression>` does not hide it: the text says what the list holds)."""
+    lengths: dict = field(default_factory=dict)
+    """{name: entries of the last `name = [...]` (or tuple) written at the top level} (a later
+    `name = <an expression>` does not hide it: the text says what the list holds)."""
     classes: dict = field(default_factory=dict)
     """{class name: (its `async def` methods, the max_concurrency its @ray.remote(...) declares)}."""
 
@@ -41,19 +42,18 @@ def read_declared(path: Path) -> Declared:
     except (OSError, UnicodeDecodeError):
         return Declared()
     sources = _notebook_sources(text) if Path(path).suffix == ".ipynb" else [text]
-    default_models, classes = None, {}
+    lengths, classes = {}, {}
     for source in sources:
         try:
             tree = ast.parse(source)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue  # the loader reports it; an unparsable cell declares nothing
         for node in tree.body:
-            if isinstance(node, ast.Assign) and isinstance(node.value, (ast.List, ast.Tuple)) \
-                    and any(isinstance(t, ast.Name) and t.id == "DEFAULT_MODELS" for t in node.targets):
-                default_models = len(node.value.elts)
+            if isinstance(node, ast.Assign) and isinstance(node.value, (ast.List, ast.Tuple)):
+                lengths.update({t.id: len(node.value.elts) for t in node.targets if isinstance(t, ast.Name)})
             elif isinstance(node, ast.ClassDef):
                 classes[node.name] = (_async_methods(node), _max_concurrency(node))
-    return Declared(default_models, classes)
+    return Declared(lengths, classes)
 
 
 def _notebook_sources(text: str) -> list[str]:

@@ -56,8 +56,8 @@ def grade_here(args, journal) -> None:
 
     not_dumpable()
     assignment = find(args.assignment)
-    grading = RemoteSubmission(host_starter(args.submission, args.scratch, NAMESPACE, assignment.contract), NAMESPACE,
-                               Path.cwd() / "checks", args.evidence, assignment.contract)
+    start_host = host_starter(args.submission, args.scratch, NAMESPACE, assignment.contract, assignment.rubric)
+    grading = RemoteSubmission(start_host, NAMESPACE, Path.cwd() / "checks", args.evidence, assignment.contract)
     try:
         # The host imports while the head is still starting; it runs no code of the submission's
         # before it is told the head's address, below.

@@ -74,10 +74,10 @@ class Grading:
         """Exit statuses of processes running the submission that ended since the last look."""
         return []
 
-    def default_model_count(self) -> int | None:
-        """len(DEFAULT_MODELS), or None where it is not a list."""
-        models = getattr(self.module, "DEFAULT_MODELS", None)
-        return len(models) if isinstance(models, list) else None
+    def list_length(self, name: str) -> int | None:
+        """len() of the submission's list `name`, or None where it is not a list."""
+        value = getattr(self.module, name, None)
+        return len(value) if isinstance(value, list) else None
 
     def concurrency_of(self, class_name: str) -> tuple[list[str], int]:
         return concurrency(getattr(self.module, class_name))

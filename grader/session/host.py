@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import itertools
 import json
 import logging
@@ -157,6 +158,7 @@ def main(argv=None) -> None:
     parser.add_argument("--scratch", required=True, type=Path)
     parser.add_argument("--contract", required=True,
                         help="(JSON) the assignment's contract: the names the judge may ask for, and what each is")
+    parser.add_argument("--rubric", default="", help="the rubric's modules, comma-separated (watched, never run here)")
     parser.add_argument("submission", type=Path)
     args = parser.parse_args(argv)
     channel = Channel(args.requests_fd, args.replies_fd)
@@ -173,19 +175,24 @@ def main(argv=None) -> None:
 def serve(args, channel: Channel) -> None:
     import ray
 
-    from grader.records import Expected
+    from grader.records import VALUE, Expected
     from grader.session.integrity import Snapshot, tamper_flag
     from grader.session.loader import load
     from grader.session.ray_calls import keep_grader_runtime
     from grader.session.shape import inspect_shape
 
     # Everything this process will use of the grader is imported before the snapshot, which watches
-    # the grader modules loaded by then: a submission may patch its own copy of any of them. (The
-    # rubric runs in the judge; here only the instruments it hands the submission.)
+    # the grader modules loaded by then: a submission may patch its own copy of any of them. The
+    # rubric runs in the judge, out of reach; its modules that can be imported here are watched all
+    # the same, so that trying to patch one is flagged (a rubric in its assignment's folder cannot
+    # be: the sandbox hides that folder).
     import grader.checks.clock  # noqa: F401 - op_call's
     import grader.checks.observe  # noqa: F401 - op_concurrency's
     import grader.checks.probes  # noqa: F401 - the recipes'
 
+    for name in filter(None, args.rubric.split(",")):
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
     contract = tuple(Expected.from_json(entry) for entry in json.loads(args.contract))
     address = channel.address() if args.address == "-" else args.address
     ray.init(address=address, namespace=args.namespace, logging_level=logging.ERROR, log_to_driver=False)
@@ -197,11 +204,11 @@ def serve(args, channel: Channel) -> None:
     replaced = snapshot.restore()
     module = loaded.module
     shape = inspect_shape(module.__dict__, loaded.failures, contract) if module else {}
-    models = getattr(module, "DEFAULT_MODELS", None) if module else None
+    lists = {e.name: getattr(module, e.name, None) for e in contract if e.kind == VALUE} if module else {}
     channel.send({"id": 0, "loaded": {
         "problem": loaded.problem, "notes": loaded.notes + list(notes), "shape": shape,
         "flags": [tamper_flag(replaced, "while it was loaded")] if replaced else [],
-        "default_models": len(models) if isinstance(models, list) else None}})
+        "lengths": {name: len(value) for name, value in lists.items() if isinstance(value, list)}}})
     host = Host(module, args.namespace, snapshot)
     for request in channel.requests():
         threading.Thread(target=host.answer, args=(request, channel), daemon=True).start()

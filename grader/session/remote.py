@@ -271,11 +271,13 @@ class RemoteSubmission(Grading):
         self.ask({"op": "create", "class": class_name, "name": name, **self._wire(args, kwargs)})
         return self._named_handle(name)
 
-    def default_model_count(self) -> int | None:
-        """What the submission's text declares (grader.judge.source), else what its host says."""
-        if self.declared.default_models is not None:
-            return self.declared.default_models
-        count = self.loaded.get("default_models")
+    def list_length(self, name: str) -> int | None:
+        """len() of the contract's list `name`: what the submission's text declares
+        (grader.judge.source), else what its host says; None where it is not a list."""
+        if name in self.declared.lengths:
+            return self.declared.lengths[name]
+        lengths = self.loaded.get("lengths")
+        count = lengths.get(name) if isinstance(lengths, dict) else None
         return count if type(count) is int else None
 
     def concurrency_of(self, class_name: str) -> tuple[list[str], int]:
@@ -342,7 +344,8 @@ class HostTask:
         return not tasks[0].submission.ask(request, host=tasks[0].host).get("timed_out")
 
 
-def host_starter(submission: Path, scratch: Path, namespace: str, contract: tuple[Expected, ...]):
+def host_starter(submission: Path, scratch: Path, namespace: str, contract: tuple[Expected, ...],
+                 rubric: tuple[str, ...] = ()):
     """start_host(address) for RemoteSubmission: a host's command line in the sandbox the parent
     named (HOST_WRAP), with the judge's environment and the guard's audit hook on (HOST_ENV). The
     contract goes on its command line: the host cannot read the assignment's folder."""
@@ -355,7 +358,8 @@ def host_starter(submission: Path, scratch: Path, namespace: str, contract: tupl
         def command(requests_fd: int, replies_fd: int) -> list[str]:
             return [*prefix, sys.executable, "-m", "grader.session.host", "--address", address,
                     "--namespace", namespace, "--requests-fd", str(requests_fd), "--replies-fd", str(replies_fd),
-                    "--scratch", str(scratch), "--contract", contract_text, str(submission)]
+                    "--scratch", str(scratch), "--contract", contract_text, "--rubric", ",".join(rubric),
+                    str(submission)]
 
         return HostProcess(command, environment, scratch)
 

