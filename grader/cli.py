@@ -31,6 +31,8 @@ EPILOG = """examples, by mode:
   grade --new-course COURSE                 nbgrader_config.py + source/actor_tree/ in COURSE
   grade --nbgrader actor_tree --jobs 2      from COURSE, after `nbgrader collect actor_tree`:
                                             gradebook, autograded/ and feedback/ (--student ID for one)
+  grade submitted/ --assignment ./pool/     as the assignment in that folder (one being written: see the
+                                            README's "Writing an assignment"); an installed one by its name
   grade submitted/ --cluster 10.0.0.5:6379 --results results/
                                             on an existing Ray cluster: one task per submission (also
                                             with --nbgrader); every node needs the same grader installed
@@ -69,7 +71,7 @@ def parser() -> argparse.ArgumentParser:
     grading.add_argument("--only", action="append", default=[], metavar="CHECK_ID",
                          help="run only this check (repeatable)")
     grading.add_argument("--assignment", metavar="NAME|DIR",
-                         help="grade as this assignment: an installed one's name, or the source folder of one "
+                         help="grade as this assignment: an installed one's name, or the source folder (a path, with a /) of one "
                               "being written (default: the only one installed; with --nbgrader, the one it names)")
     reports = p.add_argument_group("reports")
     reports.add_argument("--json", action="store_true", help="print the JSON report on stdout (nothing else)")
