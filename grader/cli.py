@@ -71,8 +71,9 @@ def parser() -> argparse.ArgumentParser:
     grading.add_argument("--only", action="append", default=[], metavar="CHECK_ID",
                          help="run only this check (repeatable)")
     grading.add_argument("--assignment", metavar="NAME|DIR",
-                         help="grade as this assignment: an installed one's name, or the source folder (a path, with a /) of one "
-                              "being written (default: the only one installed; with --nbgrader, the one it names)")
+                         help="grade as this assignment: an installed one's name, or the source folder (a path, "
+                              "with a /) of one being written (default: the only one installed; with --nbgrader, "
+                              "the one it names)")
     reports = p.add_argument_group("reports")
     reports.add_argument("--json", action="store_true", help="print the JSON report on stdout (nothing else)")
     reports.add_argument("--csv", metavar="FILE", help="write one CSV row per student (- for stdout)")
