@@ -72,7 +72,11 @@ def kit(tmp_path_factory):
 def test_the_kit_is_one_pip_command_and_the_grader_it_installs_is_the_kits(kit):
     files = {path.relative_to(kit["site"]).as_posix() for path in kit["installed"]}
     assert "grader/notebook.py" in files and "actor_tree_kit.pth" in files
-    assert not [f for f in files if f.endswith(".ipynb") or "solution" in f or "/demo/" in f or "nbgrader" in f]
+    assert not [f for f in files if "solution" in f or "/demo/" in f or "nbgrader" in f]
+    # Its one notebook is the student version, beside the assignment's record (grader.assignment).
+    notebooks = [f for f in files if f.endswith(".ipynb")]
+    assert notebooks == [f"grader/data/assignments/actor_tree/{student_notebook().name}"]
+    assert (kit["site"] / notebooks[0]).read_bytes() == student_notebook().read_bytes()
     where = _run(kit["python"], "-c", "import grader.notebook; print(grader.notebook.__file__)",
                  cwd=kit["base"]).stdout.strip()  # not the checkout: it would shadow the kit
     assert where.startswith(str(kit["site"])), where
