@@ -163,8 +163,8 @@ def autograde_check(check_id: str) -> None:
         raise ValueError(f"No check {check_id!r}; the checks are: {', '.join(specs)}")
     if check_id in instructor_only_ids():
         points = f"{specs[check_id].points:g} point" + ("" if specs[check_id].points == 1 else "s")
-        print(f"{check_id}: {specs[check_id].name} ({points}, hidden): your instructor grades this check; it does "
-              "not run here.")
+        _say(f"{check_id}: {specs[check_id].name} ({points}, hidden): your instructor grades this check; it does "
+             "not run here.")
         return
     state = _definitions_state(namespace)
     results = _rubric_results.get(state)
@@ -175,9 +175,16 @@ def autograde_check(check_id: str) -> None:
         _graded_definitions[:] = [namespace.get(e) for e in _contract_names()]  # their ids stay theirs
     result = results[check_id]
     if result.status == PASSED:
-        print(result.cell_text)
+        _say(result.cell_text)
         return
     raise CheckNotPassed(result.cell_text) from None
+
+
+def _say(text: str):
+    """One write, then a flush: print() writes the text and its newline apart, and the kernel may
+    send them as two outputs of the cell."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
 
 
 def _caller_globals() -> dict:
