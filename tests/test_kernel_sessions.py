@@ -4,8 +4,9 @@ notebook started, judge every check as `grade` does on its own runtime.
 Three real kernels, each with its Ray session started as a student might (one CPU, two CPUs, both
 with Ray's default of forwarding worker output to the notebook; and the Setup cell's own settings),
 run the rubric (as the autograder cells do) on the reference and on corpus submissions: correct
-alternatives and single bugs. Every check's verdict must equal the verdict `grade` gave the same
-file in the corpus batch, and nothing may reach the kernel's stderr while or after the checks run.
+alternatives and single bugs, each in one of the sessions. Every check's verdict must equal the
+verdict `grade` gave the same file in the corpus batch, and nothing may reach the kernel's stderr
+while or after the checks run.
 """
 
 from __future__ import annotations
@@ -30,18 +31,24 @@ SESSIONS = {
     "num_cpus=2": 'ray.init(address="local", num_cpus=2)',
     "setup cell": 'ray.init(address="local", num_cpus=4, logging_level=logging.ERROR, log_to_driver=False)',
 }
-STUDENTS = (
-    "reference-notebook",
-    "alt_polling_run_experiments",    # correct: waits by polling get_logs
-    "alt_threaded_worker_with_lock",  # correct: a threaded Worker
-    "alt_chatty_logger",              # correct, and its actor prints on stderr
-    "sequential_experiments",         # one bug: logging.parallel
-    "blocking_work",                  # one bug: supervisor.work_nonblocking
-    "alt_seed_preamble",              # the seed's ray.shutdown() + plain ray.init(): last, it replaces the session
-)
-pytestmark = [pytest.mark.slow, pytest.mark.ray, pytest.mark.students(*STUDENTS)]
 CPU_HUNGRY = "cpu-hungry-worker"
 """The reference with Worker declared num_cpus=1: a one-CPU session cannot hold its workers."""
+EVERYWHERE = ("reference-notebook",)
+LAST_EVERYWHERE = ("alt_seed_preamble",)  # the seed's ray.shutdown() + plain ray.init(): it replaces the session
+IN_ONE_SESSION = {
+    # Each correct alternative and each single bug runs in one session, not in all three (a third of
+    # the Ray work); the chatty logger runs in both sessions that forward worker output.
+    "num_cpus=1": ("alt_chatty_logger",   # correct, and its actor prints on stderr
+                   "blocking_work",       # one bug: supervisor.work_nonblocking
+                   CPU_HUNGRY),
+    "num_cpus=2": ("alt_chatty_logger",
+                   "alt_polling_run_experiments",  # correct: waits by polling get_logs
+                   "sequential_experiments"),      # one bug: logging.parallel
+    "setup cell": ("alt_threaded_worker_with_lock",),  # correct: a threaded Worker
+}
+STUDENTS_OF = {label: (*EVERYWHERE, *IN_ONE_SESSION[label], *LAST_EVERYWHERE) for label in SESSIONS}
+STUDENTS = tuple(dict.fromkeys(s for students in STUDENTS_OF.values() for s in students if s != CPU_HUNGRY))
+pytestmark = [pytest.mark.slow, pytest.mark.ray, pytest.mark.students(*STUDENTS)]
 RUN_CHECKS = """
 import json as _json, time as _time
 from grader.notebook import run_checks_here as _run_checks_here
@@ -124,9 +131,8 @@ def kernel_verdicts():
     found, errors = {}, {}
 
     def run(label, start_ray):
-        students = STUDENTS if label != "num_cpus=1" else (*STUDENTS[:-1], CPU_HUNGRY, STUDENTS[-1])
         try:
-            found[label] = _grade_in_kernel(start_ray, students)
+            found[label] = _grade_in_kernel(start_ray, STUDENTS_OF[label])
         except BaseException as error:  # reported by the test, with the session it happened in
             errors[label] = repr(error)
 
@@ -142,7 +148,7 @@ def kernel_verdicts():
 @pytest.mark.parametrize("session", sorted(SESSIONS))
 def test_every_verdict_in_a_kernel_equals_grade(graded, kernel_verdicts, session):
     differences = []
-    for student in STUDENTS:
+    for student in (s for s in STUDENTS_OF[session] if s != CPU_HUNGRY):
         by_grade = {c.id: c.status for c in graded[student].checks}
         verdicts, notes, _ = kernel_verdicts[session][student]
         assert set(verdicts) == set(by_grade), (student, sorted(verdicts), sorted(by_grade))
@@ -153,7 +159,7 @@ def test_every_verdict_in_a_kernel_equals_grade(graded, kernel_verdicts, session
 
 @pytest.mark.parametrize("session", sorted(SESSIONS))
 def test_nothing_reaches_the_kernels_stderr(kernel_verdicts, session):
-    for student in STUDENTS:
+    for student in STUDENTS_OF[session]:
         _, _, stderr = kernel_verdicts[session][student]
         assert not stderr, (student, "".join(stderr)[:2000])
 
