@@ -20,7 +20,9 @@ notebook is "checks"; a module of an installed package is named as Python names 
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,6 +142,101 @@ def find(name: str | None = None) -> Assignment:
                           f"(./{name}).")
 
 
+def of_submissions(paths: list[str], candidates: list[Assignment] | None = None) -> Assignment:
+    """The assignment these submissions are of: the only one installed; with several, the one their
+    files tell (told_by), the same for all of them."""
+    found = installed() if candidates is None else candidates
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        return find()  # says what to reinstall
+    told: dict[str, tuple[Assignment, Path]] = {}
+    for path in _files_under(paths):
+        assignment = told_by(path, found)
+        if assignment is not None:
+            told.setdefault(assignment.name, (assignment, path))
+    names = ", ".join(a.name for a in found)
+    if len(told) == 1:
+        return next(iter(told.values()))[0]
+    if told:
+        examples = "; ".join(f"{path} is {assignment.name}" for assignment, path in told.values())
+        raise AssignmentError(f"these submissions are of several assignments ({examples}): grade each "
+                              "assignment's in a run of its own, with --assignment NAME.")
+    if not paths:
+        raise AssignmentError(f"several assignments are installed ({names}): name the one to use.")
+    given = ", ".join(paths[:3]) + (", ..." if len(paths) > 3 else "")
+    raise AssignmentError(f"several assignments are installed ({names}) and {given} tells not which (by a "
+                          "notebook's name, an nbgrader folder or the names defined): name the one to use.")
+
+
+def of_names(names: set[str], candidates: list[Assignment] | None = None) -> Assignment:
+    """The assignment whose contract these definitions (a notebook's namespace) follow: the only one
+    installed, or the one whose contract names they define the most of."""
+    found = installed() if candidates is None else candidates
+    if len(found) == 1:
+        return found[0]
+    best = _most_defined(names, found)
+    if best is None:
+        raise AssignmentError(f"several assignments are installed ({', '.join(a.name for a in found)}) and "
+                              "this notebook defines none of their names yet: run its cells from the top.")
+    return best
+
+
+def told_by(path: Path, candidates: list[Assignment]) -> Assignment | None:
+    """Which of `candidates` one submitted file is of: by its name (the assignment's notebook), by a
+    folder it is in (nbgrader's .../<student>/<assignment>/), or by the contract names it defines
+    (a renamed file); None when it does not tell."""
+    for assignment in candidates:
+        if path.name == assignment.notebook:
+            return assignment
+    by_name = {assignment.name: assignment for assignment in candidates}
+    for folder in path.parent.parts[::-1]:  # the nearest folder first
+        if folder in by_name:
+            return by_name[folder]
+    return _most_defined(defined_names(path), candidates)
+
+
+def _most_defined(names: set[str], candidates: list[Assignment]) -> Assignment | None:
+    """The candidate of which `names` define the largest share of the contract, if over half and
+    ahead of every other."""
+    shares = sorted(((len(names & {e.name for e in a.contract}) / len(a.contract), i) for i, a in
+                     enumerate(candidates) if a.contract), reverse=True)
+    if not shares or shares[0][0] <= 0.5 or (len(shares) > 1 and shares[1][0] == shares[0][0]):
+        return None
+    return candidates[shares[0][1]]
+
+
+DEFINITION = re.compile(r"^(?:async\s+def|def|class)\s+(\w+)|^(\w+)\s*(?::[^=\n]*)?=(?!=)", re.MULTILINE)
+
+
+def defined_names(path: Path) -> set[str]:
+    """The names a submission's file defines at the top level, read from its text (a notebook's code
+    cells; it need not run, nor even parse)."""
+    try:
+        text = path.read_text(errors="replace")
+        if path.suffix == ".ipynb":
+            cells = json.loads(text).get("cells", [])
+            text = "\n".join("".join(c.get("source", "")) if isinstance(c.get("source"), list) else
+                             str(c.get("source", "")) for c in cells if c.get("cell_type") == "code")
+    except (OSError, ValueError, AttributeError):
+        return set()
+    return {a or b for a, b in DEFINITION.findall(text)}
+
+
+def _files_under(paths: list[str], depth: int = 3) -> list[Path]:
+    """The notebooks and .py files given, or in the folders given (a class: down to `depth`)."""
+    files = []
+    for given in paths:
+        path = Path(given)
+        if path.is_file():
+            files.append(path)
+        elif path.is_dir():
+            for level in range(1, depth + 1):
+                files += sorted(p for p in path.glob("/".join(["*"] * level)) if p.suffix in (".ipynb", ".py")
+                                and p.is_file() and not any(part.startswith((".", "__")) for part in p.parts[-level:]))
+    return files
+
+
 def for_course(name: str) -> Assignment:
     """What an nbgrader course's assignment `name` is graded as: the installed assignment of that
     name, or else the only one installed (a course may call it what it likes)."""
@@ -153,7 +250,17 @@ def for_course(name: str) -> Assignment:
 
 
 def read(folder: Path) -> Assignment:
-    """The record of the assignment whose source folder is `folder`."""
+    """The record of the assignment whose source folder is `folder` (read again once it changes)."""
+    try:
+        record = (folder / RECORD).stat()
+        stamp = record.st_mtime_ns, record.st_size, tuple(sorted(p.name for p in folder.glob("*.ipynb")))
+    except OSError:
+        stamp = None
+    return _read(folder, stamp)
+
+
+@functools.lru_cache(maxsize=64)
+def _read(folder: Path, stamp) -> Assignment:  # noqa: ARG001 (stamp: the cache's key)
     record_file = folder / RECORD
     try:
         record = json.loads(record_file.read_text())

@@ -191,11 +191,15 @@ def _check_outputs(args, modes: list[str]) -> None:
 # importing Ray, pytest and nbgrader (several seconds).
 
 def _graded_as(args):
-    """The assignment this run is about (grader.assignment): named, or told by --nbgrader, or the only one."""
-    from grader.assignment import AssignmentError, find, for_course, installed
+    """The assignment this run is about (grader.assignment): named, or told by --nbgrader, or the
+    only one installed, or the one the submissions tell."""
+    from grader.assignment import AssignmentError, find, for_course, installed, of_submissions
 
     try:
-        assignment = find(args.assignment) if args.assignment or not args.nbgrader else for_course(args.nbgrader)
+        if args.assignment:
+            assignment = find(args.assignment)
+        else:
+            assignment = for_course(args.nbgrader) if args.nbgrader else of_submissions(args.paths)
     except AssignmentError as error:
         parser().error(f"{error}{'' if args.assignment else ' Name it with --assignment NAME.'}")
     if args.cluster and assignment not in installed():
@@ -361,7 +365,7 @@ def _class_outputs(args, reports, similar) -> None:
         if args.report:
             from grader.report import class_report
 
-            Path(args.report).write_text(class_report.render(reports, title=f"Ray actor tree: {len(reports)} "
+            Path(args.report).write_text(class_report.render(reports, title=f"{args.graded_as.title}: {len(reports)} "
                                                              "submissions", similar=similar))
             print(f"wrote {args.report}", file=sys.stderr)
         if args.feedback:

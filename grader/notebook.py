@@ -30,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader.assignment import find
+from grader.assignment import AssignmentError, of_names
 from grader.checks import all_specs, instructor_only_ids, rubric_modules
 from grader.report.terminal import render
 from grader.notebook_session import (SETUP_ADVICE, ResourceWatch, borrowed_session, no_cpu_reason, not_judged,
@@ -82,7 +82,10 @@ def run_checks_here(namespace: dict, *, only: tuple[str, ...] = (),
                     on_result=None) -> tuple[list[CheckResult], list[str]]:
     """Run the checks (all, or `only`) against `namespace` in this process; (results in rubric
     order, notes). Never raises: a check that could not run is failed with the reason."""
-    assignment = find()  # the notebook's (a kernel grades one assignment: the only one installed)
+    try:
+        assignment = of_names(set(namespace))  # the one whose names this notebook defines
+    except AssignmentError as error:
+        return [], [f"Not checked: {error}"]
     elsewhere = instructor_only_ids(assignment)
     specs = [s for s in all_specs(assignment) if (not only or s.id in only) and s.id not in elsewhere]
     collector = _Collector(on_result)
@@ -143,12 +146,12 @@ autograder cell; a student who re-runs an edited cell gets a fresh run."""
 _graded_definitions: list = []
 
 
-def _contract_names() -> list[str]:
-    return [expected.name for expected in find().contract]
+def _contract_names(namespace: dict) -> list[str]:
+    return [expected.name for expected in of_names(set(namespace)).contract]
 
 
 def _definitions_state(namespace: dict) -> tuple:
-    return (id(namespace),) + tuple(id(namespace.get(name)) for name in _contract_names())
+    return (id(namespace),) + tuple(id(namespace.get(name)) for name in _contract_names(namespace))
 
 
 def autograde_check(check_id: str) -> None:
@@ -158,10 +161,11 @@ def autograde_check(check_id: str) -> None:
     if os.environ.get("ACTOR_TREE_GRADING"):
         return  # inside `grade`, which runs every check itself, in its own process
     namespace = _caller_globals()
-    specs = {s.id: s for s in all_specs()}
+    assignment = of_names(set(namespace))
+    specs = {s.id: s for s in all_specs(assignment)}
     if check_id not in specs:
         raise ValueError(f"No check {check_id!r}; the checks are: {', '.join(specs)}")
-    if check_id in instructor_only_ids():
+    if check_id in instructor_only_ids(assignment):
         points = f"{specs[check_id].points:g} point" + ("" if specs[check_id].points == 1 else "s")
         _say(f"{check_id}: {specs[check_id].name} ({points}, hidden): your instructor grades this check; it does "
              "not run here.")
@@ -172,7 +176,7 @@ def autograde_check(check_id: str) -> None:
         found, _ = run_checks_here(namespace)
         _rubric_results.clear()  # keep only the latest
         results = _rubric_results[state] = {r.id: r for r in found}
-        _graded_definitions[:] = [namespace.get(e) for e in _contract_names()]  # their ids stay theirs
+        _graded_definitions[:] = [namespace.get(e) for e in _contract_names(namespace)]  # their ids stay theirs
     result = results[check_id]
     if result.status == PASSED:
         _say(result.cell_text)
@@ -202,7 +206,11 @@ def self_check(namespace: dict | None = None):
     """Run the visible checks on the definitions in this kernel and show a table as each check
     finishes. Returns the results (a list of CheckResult)."""
     namespace = namespace if namespace is not None else _caller_globals()
-    visible = tuple(s.id for s in all_specs() if s.visibility == VISIBLE)
+    try:
+        visible = tuple(s.id for s in all_specs(of_names(set(namespace))) if s.visibility == VISIBLE)
+    except AssignmentError as error:
+        print(f"Not checked: {error}")
+        return []
     started = time.monotonic()
     done: list[CheckResult] = []
     display = _Display()

@@ -655,3 +655,39 @@ def test_two_assignments_may_both_call_their_rubric_checks(tmp_path, monkeypatch
     with pytest.raises(AssignmentError, match="no assignment 'first' is installed"):
         find("first")
     assert find("./first") == first
+
+
+def test_with_several_assignments_the_submission_tells_which(tmp_path):
+    """Two installed: a file tells its assignment by its notebook's name, its nbgrader folder, or
+    the contract names it defines; a class of both, or a file that tells nothing, is refused with
+    what to do; a kernel's namespace tells by its definitions."""
+    from grader.assignment import AssignmentError, find, of_names, of_submissions, read
+
+    counter = tmp_path / "counter"
+    counter.mkdir()
+    (counter / "counter.ipynb").write_text("{}")
+    (counter / "assignment.json").write_text(json.dumps({"title": "Ray counter", "rubric": ["checks"], "contract": [
+        {"name": "Counter", "kind": "actor class", "signature": "class Counter: add(self, n)"},
+        {"name": "START", "kind": "value", "signature": "START: int"}]}))
+    both = [find(), read(counter)]
+    renamed = _write(tmp_path / "class" / "mine.py", "import ray\n\nSTART: int = 0\n\n@ray.remote\nclass Counter:\n"
+                     "    def add(self, n):\n        return n\n")
+    in_nbgrader = _write(tmp_path / "submitted" / "ada" / "counter" / "whatever.ipynb", "not even JSON")
+    by_name = _write(tmp_path / "elsewhere" / "actor_tree.ipynb", "{}")
+    assert of_submissions([str(renamed)], both).name == "counter"
+    assert of_submissions([str(in_nbgrader)], both).name == "counter"
+    assert of_submissions([str(by_name)], both).name == "actor_tree"
+    assert of_submissions([str(tmp_path / "class"), str(in_nbgrader)], both).name == "counter"  # a folder: its files
+    with pytest.raises(AssignmentError, match=r"several assignments \(.*actor_tree.ipynb is actor_tree.*: grade each"):
+        of_submissions([str(renamed), str(by_name)], both)
+    vague = _write(tmp_path / "vague.py", "x = 1\n")
+    with pytest.raises(AssignmentError, match=r"several assignments are installed \(actor_tree, counter\) and .*vague"):
+        of_submissions([str(vague)], both)
+    with pytest.raises(AssignmentError, match=r"installed \(actor_tree, counter\): name the one to use"):
+        of_submissions([], both)
+    assert of_submissions([str(vague)], both[:1]).name == "actor_tree"  # one installed: nothing to tell
+    assert of_names({"Supervisor", "Worker", "run_supervisor", "LoggingActor", "run_experiment", "run_experiments",
+                     "STATES", "DEFAULT_MODELS", "model_factory", "ray"}, both).name == "actor_tree"
+    assert of_names({"Counter", "START", "Worker"}, both).name == "counter"
+    with pytest.raises(AssignmentError, match="defines none of their names yet: run its cells from the top"):
+        of_names({"ray", "Worker"}, both)  # a ninth of the actor tree's, nothing of the counter's
