@@ -64,8 +64,7 @@ def grade_submissions(submissions: list[Submission], *, jobs: int = 1, wall_seco
         cache_key = (*selected, repr(limits), rubric_digest)  # other checks, limits or rubric: graded again
         report = _cached(reports_dir, submission, cache_key) if reports_dir else None
         if report is None:
-            guard = for_submission(submission, submissions, results_dir=reports_dir,
-                                   extra_deny=(*off_limits, str(assignment.folder)))
+            guard = for_submission(submission, submissions, assignment, results_dir=reports_dir, extra_deny=off_limits)
             partial = (lambda runs, submission=submission: on_partial(submission, runs)) if on_partial else None
             # Nothing to grade (a folder without a notebook): its report is made here, whoever
             # grades the others (a cluster's task would have no file to take along).

@@ -146,8 +146,9 @@ def grade_on_node(submission: Submission, content: bytes, wall_seconds: float, o
         path = folder / Path(submission.path).name
         path.write_bytes(content)
         here = dataclasses.replace(submission, path=str(path))
+        graded_as = find(assignment)
         report = grade_isolated(here, wall_seconds=wall_seconds, only=only, limits=limits,
-                                guard=for_submission(here, [here]), assignment=find(assignment))
+                                guard=for_submission(here, [here], graded_as), assignment=graded_as)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     if not _node_alive():

@@ -19,7 +19,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.assignment import sources_folders
+from grader.assignment import Assignment, hidden_folders
 from grader.records import Submission
 
 MAX_ATTEMPTS_KEPT = 1000
@@ -96,11 +96,12 @@ class AttemptRecord:
         return attempt_flags(self.lines, limit)
 
 
-def for_submission(submission: Submission, everyone: list[Submission], *, results_dir=None,
+def for_submission(submission: Submission, everyone: list[Submission], assignment: Assignment, *, results_dir=None,
                    extra_deny=()) -> OffLimits:
-    """Every assignment's reference solutions, every other student's folder, the results folder and whatever
-    else the caller names are off limits; the student's own folder is not."""
-    deny = [str(folder) for folder in sources_folders()]
+    """What the sandbox hides (every assignment's reference solutions, and the graded one's folder
+    wherever it is), every other student's folder, the results folder and whatever else the caller
+    names are off limits; the student's own folder is not."""
+    deny = [str(folder) for folder in hidden_folders(assignment)]
     own = _folder(submission)
     for other in everyone:  # students in folders of their own, or files side by side in one folder
         if other is not submission:
