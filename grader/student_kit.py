@@ -57,7 +57,7 @@ def build(target: Path, assignments: list[Assignment] | None = None) -> Path:
                     Path(module.__file__).read_text(), module)
     wheel = target / f"{DISTRIBUTION}-{__version__}-py3-none-any.whl"
     dist_info = f"{DISTRIBUTION}-{__version__}.dist-info"
-    files[f"{dist_info}/METADATA"] = _metadata()
+    files[f"{dist_info}/METADATA"] = _metadata(assignments)
     files[f"{dist_info}/WHEEL"] = ("Wheel-Version: 1.0\nGenerator: grader.student_kit\nRoot-Is-Purelib: true\n"
                                    "Tag: py3-none-any\n")
     record = [f"{name},{_hash(text)},{len(text.encode())}" for name, text in files.items()]
@@ -149,13 +149,37 @@ def without_hidden_checks(source: str, module) -> str:
             f"{node.name.upper()} = instructor_only({spec.id!r}, {spec.name!r}, points={spec.points!r}, "
             f"timeout={spec.timeout!r})",
         ]
-    return "\n".join(lines) + "\n"
+    return _without_unused_helpers("\n".join(lines) + "\n")
 
 
-def _metadata() -> str:
+def _without_unused_helpers(source: str) -> str:
+    """Less the module's private helpers (_name) and fixtures that nothing left uses: those only a
+    hidden check used would tell how it judges."""
+    while True:
+        tree = ast.parse(source)
+        used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+        used |= {node.arg for node in ast.walk(tree) if isinstance(node, ast.arg)}
+        used |= {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+        unused = [node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                  and (node.name.startswith("_") or _is_fixture(node)) and node.name not in used]
+        if not unused:
+            return source
+        lines = source.splitlines()
+        for node in sorted(unused, key=lambda n: n.lineno, reverse=True):
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
+            del lines[first:node.end_lineno]
+        source = "\n".join(lines) + "\n"
+
+
+def _is_fixture(node) -> bool:
+    return any("fixture" in ast.unparse(decorator) for decorator in node.decorator_list)
+
+
+def _metadata(assignments: list[Assignment]) -> str:
+    titles = ", ".join(assignment.title for assignment in assignments)
     lines = ["Metadata-Version: 2.1", f"Name: {DISTRIBUTION.replace('_', '-')}", f"Version: {__version__}",
-             "Summary: The students' kit of the Ray actor-tree assignment: the notebook's self-check and "
-             "autograder cells, without the reference solutions or the hidden checks",
+             f"Summary: The students' kit of {titles}: the notebook's self-check and autograder cells, without the "
+             "reference solutions or the hidden checks",
              "Requires-Python: >=3.10", *(f"Requires-Dist: {r}" for r in REQUIRES)]
     return "\n".join(lines) + "\n"
 

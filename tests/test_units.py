@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import textwrap
 import os
 import subprocess
 import sys
@@ -691,3 +692,50 @@ def test_with_several_assignments_the_submission_tells_which(tmp_path):
     assert of_names({"Counter", "START", "Worker"}, both).name == "counter"
     with pytest.raises(AssignmentError, match="defines none of their names yet: run its cells from the top"):
         of_names({"ray", "Worker"}, both)  # a ninth of the actor tree's, nothing of the counter's
+
+
+def test_the_kit_drops_the_helpers_only_a_hidden_check_used(tmp_path, monkeypatch):
+    from grader.student_kit import without_hidden_checks
+
+    source = textwrap.dedent('''
+        import pytest
+        from grader.checks import CheckFailed, check
+
+
+        @pytest.fixture(scope="module")
+        def secret_scenario(sub):
+            return _secret_rule(3)
+
+
+        def _secret_rule(n):
+            return _deeper_secret(n) * 2
+
+
+        def _deeper_secret(n):
+            return n + 40
+
+
+        def _shared(n):
+            return n
+
+
+        @check("toy.visible", "visible", points=1)
+        def check_visible(sub):
+            if _shared(1) != 1:
+                raise CheckFailed("no")
+
+
+        @check("toy.hidden", "hidden", points=2, hidden=True)
+        def check_hidden(sub, secret_scenario):
+            if _shared(secret_scenario) != 86:
+                raise CheckFailed("no")
+        ''')
+    (tmp_path / "toy_rubric.py").write_text(source)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import toy_rubric
+
+    kit = without_hidden_checks(source, toy_rubric)
+    for gone in ("secret_scenario", "_secret_rule", "_deeper_secret", "n + 40", "86"):
+        assert gone not in kit, (gone, kit)
+    assert "def _shared" in kit and "def check_visible" in kit and "instructor_only('toy.hidden'" in kit
+    compile(kit, "toy_rubric.py", "exec")
