@@ -112,7 +112,7 @@ def parser() -> argparse.ArgumentParser:
     course.add_argument("--new-course", metavar="DIR", help="set up an nbgrader course folder for this assignment")
     course.add_argument("--exchange", metavar="DIR", help="with --new-course: nbgrader exchange root "
                         "(default DIR/exchange)")
-    course.add_argument("--course-id", default="actor-tree", help="with --new-course (default actor-tree)")
+    course.add_argument("--course-id", help="with --new-course (default: the assignment's name, as actor-tree)")
     course.add_argument("--nbgrader", metavar="ASSIGNMENT",
                         help="grade the collected submissions of ASSIGNMENT; run from the course folder")
     course.add_argument("--student", metavar="ID", help="with --nbgrader: this student only")
@@ -429,8 +429,9 @@ def _lab(lab_args: list[str]) -> int:
 
 
 def _new_course(args) -> int:
-    from grader.nbgrader_course import CourseError, new_course
+    from grader.nbgrader_course import CourseError, course_id_of, new_course
 
+    args.course_id = args.course_id or course_id_of(args.graded_as)
     try:
         config, source, exchange = new_course(Path(args.new_course), exchange=args.exchange,
                                               course_id=args.course_id, assignment=args.graded_as)

@@ -88,11 +88,17 @@ class CourseError(ValueError):
     """The course folder cannot be used as asked (the command exits 2 with this message)."""
 
 
-def new_course(root: Path, *, exchange: Path | None = None, course_id: str = "actor-tree",
+def course_id_of(assignment: Assignment) -> str:
+    """The course id a new course takes by default: the assignment's name, as nbgrader ids read."""
+    return assignment.name.replace("_", "-")
+
+
+def new_course(root: Path, *, exchange: Path | None = None, course_id: str | None = None,
                cell_timeout: int = 900, assignment: Assignment | None = None) -> list[Path]:
-    """Create an nbgrader course folder for `assignment` (the only one installed, without it);
-    returns the files written."""
+    """Create an nbgrader course folder for `assignment` (the only one installed, without it), its
+    course id `course_id` (default: the assignment's name, as in actor-tree); returns the files written."""
     assignment = assignment or find()
+    course_id = course_id or course_id_of(assignment)
     root = Path(root).resolve()
     exchange = Path(exchange).resolve() if exchange else root / "exchange"
     config = root / CONFIG_FILE
