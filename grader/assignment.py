@@ -171,10 +171,16 @@ def of_submissions(paths: list[str], candidates: list[Assignment] | None = None)
 
 def of_names(names: set[str], candidates: list[Assignment] | None = None) -> Assignment:
     """The assignment whose contract these definitions (a notebook's namespace) follow: the only one
-    installed, or the one whose contract names they define the most of."""
+    installed if they define any of its names, or the one whose contract names they define the
+    most of."""
     found = installed() if candidates is None else candidates
-    if len(found) == 1:
+    if len(found) == 1 and names & {expected.name for expected in found[0].contract}:
         return found[0]
+    if len(found) == 1:
+        raise AssignmentError(f"this notebook defines none of the names of {found[0].title} ("
+                              f"{', '.join(e.name for e in found[0].contract)}): run its cells from the top. An "
+                              "assignment being written, not installed, is checked with `grade --assignment DIR "
+                              "NOTEBOOK`.")
     best = _most_defined(names, found)
     if best is None:
         raise AssignmentError(f"several assignments are installed ({', '.join(a.name for a in found)}) and "

@@ -692,6 +692,10 @@ def test_with_several_assignments_the_submission_tells_which(tmp_path):
     assert of_names({"Counter", "START", "Worker"}, both).name == "counter"
     with pytest.raises(AssignmentError, match="defines none of their names yet: run its cells from the top"):
         of_names({"ray", "Worker"}, both)  # a ninth of the actor tree's, nothing of the counter's
+    assert of_names({"ray", "Worker"}, both[:1]).name == "actor_tree"  # one installed: any of its names will do
+    with pytest.raises(AssignmentError, match=r"defines none of the names of Ray actor tree \(STATES, .*grade "
+                                              r"--assignment DIR NOTEBOOK"):
+        of_names({"ray", "squares"}, both[:1])  # another assignment's notebook, being written
 
 
 def test_the_kit_drops_the_helpers_only_a_hidden_check_used(tmp_path, monkeypatch):
