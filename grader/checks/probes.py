@@ -264,7 +264,62 @@ def barrier_run_experiment(directory: str, expected: int, wait_seconds: float):
     return GraderTask(run_experiment)
 
 
-RECIPES = {"trainer": RecordingTrainer, "provoking": Provoking, "barrier": Barrier}
+class RecordingCall:
+    """In place of a function of one argument that the submission hands to other processes (a
+    pool's map, a task): reports each call's start and return with its argument, takes the time
+    the judge set for that argument, and returns the judge's answer for it. The judge's times
+    make the calls finish in an order of its choosing."""
+
+    def __init__(self, directory: str, answers: dict, seconds: dict, name: str = "function"):
+        self.directory, self.answers, self.seconds = directory, answers, seconds
+        self.__name__ = name  # student code may print function.__name__
+
+    def recipe(self):
+        return "call", {"directory": self.directory, "answers": self.answers, "seconds": self.seconds,
+                        "name": self.__name__}
+
+    def build(self, namespace: dict):
+        return self
+
+    def __call__(self, argument):
+        label = Path(self.directory).name
+        if argument not in self.answers:
+            raise ValueError(f"{self.__name__}({argument!r}): {argument!r} is none of the values it was given")
+        report(self.directory, "call", label, repr(argument))
+        time.sleep(self.seconds.get(argument, 0.0))
+        report(self.directory, "return", label, repr(argument))
+        return self.answers[argument]
+
+
+def recorded_calls(evidence, directory: str) -> list[dict]:
+    """[{pid, parent, argument, start, end or None}] of a RecordingCall's calls, in the order they
+    started, by the judge's clock."""
+    calls, open_calls = [], {}
+    events = sorted(evidence.of("call", directory) + evidence.of("return", directory), key=lambda e: e.seconds)
+    for event in events:
+        kind, argument = event.fields[0], (event.fields[2] if len(event.fields) > 2 else "")
+        if kind == "call":
+            call = {"pid": event.pid, "parent": event.parent, "argument": argument, "start": event.seconds,
+                    "end": None}
+            calls.append(call)
+            open_calls.setdefault((event.pid, argument), []).append(call)
+        elif open_calls.get((event.pid, argument)):
+            open_calls[(event.pid, argument)].pop(0)["end"] = event.seconds
+    return calls
+
+
+def most_at_once(calls: list[dict]) -> int:
+    """The largest number of calls running at the same moment."""
+    moments = sorted([(c["start"], 1) for c in calls] + [(c["end"], -1) for c in calls if c["end"] is not None],
+                     key=lambda m: (m[0], m[1]))
+    running = most = 0
+    for _, step in moments:
+        running += step
+        most = max(most, running)
+    return most
+
+
+RECIPES = {"trainer": RecordingTrainer, "provoking": Provoking, "barrier": Barrier, "call": RecordingCall}
 """The grader's objects a check hands to the submission's code, by the kind their recipe names."""
 
 
