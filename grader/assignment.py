@@ -189,11 +189,11 @@ def of_names(names: set[str], candidates: list[Assignment] | None = None) -> Ass
 
 
 def told_by(path: Path, candidates: list[Assignment]) -> Assignment | None:
-    """Which of `candidates` one submitted file is of: by its name (the assignment's notebook), by a
+    """Which of `candidates` one submitted file is of: by its name (the assignment's notebook's), by a
     folder it is in (nbgrader's .../<student>/<assignment>/), or by the contract names it defines
     (a renamed file); None when it does not tell."""
     for assignment in candidates:
-        if path.name == assignment.notebook:
+        if path.stem == Path(assignment.notebook).stem:  # its notebook, or the notebook as a .py
             return assignment
     by_name = {assignment.name: assignment for assignment in candidates}
     for folder in path.parent.parts[::-1]:  # the nearest folder first

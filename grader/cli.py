@@ -191,21 +191,51 @@ def _check_outputs(args, modes: list[str]) -> None:
 # importing Ray, pytest and nbgrader (several seconds).
 
 def _graded_as(args):
-    """The assignment this run is about (grader.assignment): named, or told by --nbgrader, or the
-    only one installed, or the one the submissions tell."""
-    from grader.assignment import AssignmentError, find, for_course, installed, of_submissions
+    """The assignment this run is about (grader.assignment): named; or told by --nbgrader; none for
+    --new-course and --student-kit (they take every one installed); the first installed for --demo;
+    else the one the submissions tell (of_submissions: the only one installed, or by their files)."""
+    from grader.assignment import AssignmentError, find, for_course, installed
 
     try:
         if args.assignment:
             assignment = find(args.assignment)
+        elif args.nbgrader:
+            assignment = for_course(args.nbgrader)
+        elif args.new_course or args.student_kit:
+            return None  # every one installed
+        elif args.demo and installed():
+            assignment = installed()[0]  # the first one's sample class; --assignment NAME for another's
+        elif not args.paths:
+            return None  # nothing to grade: main() says so
         else:
-            assignment = for_course(args.nbgrader) if args.nbgrader else of_submissions(args.paths)
+            assignment = _told_by_paths(args)
     except AssignmentError as error:
         parser().error(f"{error}{'' if args.assignment else ' Name it with --assignment NAME.'}")
     if args.cluster and assignment not in installed():
         parser().error(f"--cluster grades with the assignments installed on the cluster's nodes; {args.assignment} "
                        "is a folder of this machine: install it with the grader (solutions/<name>/, pip install .)")
     return assignment
+
+
+def _told_by_paths(args):
+    """The assignment the submissions given are of: unknown --only ids and what is wrong with the
+    paths are said first; --only ids that are one assignment's tell it."""
+    from grader.assignment import installed, of_submissions
+    from grader.checks import all_specs
+    from grader.discovery import UsageError, discover
+
+    owners = [a for a in installed() if set(args.only) <= {s.id for s in all_specs(a)}]
+    if args.only and not owners:
+        unknown = set(args.only) - {s.id for a in installed() for s in all_specs(a)}
+        parser().error(f"unknown check id(s): {', '.join(sorted(unknown))}" if unknown else
+                       f"--only {' '.join(args.only)}: the checks of one assignment at a time")
+    try:
+        discover(args.paths)
+    except UsageError as error:
+        parser().error(str(error))
+    if args.only and len(owners) == 1 and len(installed()) > 1:
+        return owners[0]
+    return of_submissions(args.paths)
 
 
 def _announce(args) -> None:
@@ -329,8 +359,13 @@ def _check_only(args) -> None:
 
 def _demo(args) -> int:
     """grade --demo: the bundled sample class (and any paths given beside it)."""
+    from grader.assignment import installed
     from grader.demo import build_class
 
+    others = [a.name for a in installed() if a != args.graded_as]
+    if others and not args.assignment:
+        print(f"the sample class of {args.graded_as.title}; another's: grade --demo --assignment "
+              f"{' | '.join(others)}", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="grade-demo-") as folder:
         return _grade_paths(args, [*args.paths, str(build_class(Path(folder) / "sample-class",
                                                                 assignment=args.graded_as))])
@@ -352,7 +387,8 @@ def _similar_pairs(args, reports) -> list[dict]:
 
     threshold = THRESHOLD if args.similarity_threshold is None else args.similarity_threshold
     try:
-        return similar_pairs({r.student: student_code(Path(r.submission)) for r in reports}, threshold=threshold)
+        return similar_pairs({r.student: student_code(Path(r.submission)) for r in reports}, args.graded_as,
+                             threshold=threshold)
     except Exception as error:  # copydetect on odd input: the grades stand without the pairs
         print(f"grade: copied-work detection failed ({type(error).__name__}: {error}); no pairs listed",
               file=sys.stderr)
@@ -429,17 +465,23 @@ def _lab(lab_args: list[str]) -> int:
 
 
 def _new_course(args) -> int:
+    """grade --new-course COURSE: an nbgrader course with the named assignment, or every one installed."""
+    from grader.assignment import installed
     from grader.nbgrader_course import CourseError, course_id_of, new_course
 
-    args.course_id = args.course_id or course_id_of(args.graded_as)
+    assignments = [args.graded_as] if args.graded_as else installed()
+    args.course_id = args.course_id or course_id_of(assignments)
     try:
-        config, source, exchange = new_course(Path(args.new_course), exchange=args.exchange,
-                                              course_id=args.course_id, assignment=args.graded_as)
+        config, *sources, exchange = new_course(Path(args.new_course), exchange=args.exchange,
+                                                course_id=args.course_id, assignments=assignments)
     except CourseError as error:
         parser().error(str(error))
-    root, name = config.parent, source.parent.name
-    print(f"course {args.course_id!r} in {root}\n  {config}\n  {source}\n  exchange: {exchange}\n\n"
-          f"next:\n  cd {root}\n  nbgrader generate_assignment {name}\n  nbgrader release_assignment {name}\n"
+    root, names = config.parent, [source.parent.name for source in sources]
+    name = names[0] if len(names) == 1 else "NAME"
+    listed = "\n  ".join(str(source) for source in sources)
+    print(f"course {args.course_id!r} in {root}\n  {config}\n  {listed}\n  exchange: {exchange}\n\n"
+          f"next{'' if len(names) == 1 else ', for each NAME of ' + ', '.join(names)}:\n  cd {root}\n"
+          f"  nbgrader generate_assignment {name}\n  nbgrader release_assignment {name}\n"
           "  (students: nbgrader fetch_assignment / submit, with the same course id and exchange)\n"
           f"  nbgrader collect {name}\n  grade --nbgrader {name} --jobs 2\n"
           f"  nbgrader export; nbgrader release_feedback {name}")

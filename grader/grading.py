@@ -14,7 +14,7 @@ from pathlib import Path
 import psutil
 
 from grader import __version__
-from grader.assignment import Assignment, find
+from grader.assignment import Assignment, of_submissions
 from grader.atomic import write_atomically
 from grader.checks import all_specs, rubric_modules
 from grader.discovery import discover
@@ -35,7 +35,7 @@ def grade(paths, *, jobs: int = 1, wall_seconds: float = 900.0, results_dir=None
     progress: called as progress(done, total, report) after each submission.
     run_one: grades one submission that has a file to grade (default: here,
     grader.runtime.isolation.grade_isolated; on a Ray cluster: grader.on_cluster.remote_grader).
-    assignment: what they are graded as (the only one installed, if not given).
+    assignment: what they are graded as (if not given, the one they tell: grader.assignment.of_submissions).
     """
     return grade_submissions(discover(paths), jobs=jobs, wall_seconds=wall_seconds, results_dir=results_dir,
                              only=only, progress=progress, limits=limits, run_one=run_one, assignment=assignment)
@@ -50,7 +50,7 @@ def grade_submissions(submissions: list[Submission], *, jobs: int = 1, wall_seco
     on_partial(submission, runs): the grading processes of a submission so far, as they go."""
     sweep()  # what a grader killed outright left running, before this run needs the machine
     only = tuple(only)
-    assignment = assignment or find()
+    assignment = assignment or of_submissions([s.path for s in submissions if not s.problem])
     rubric_digest = _assignment_digest(assignment)
     reports_dir = Path(results_dir) if results_dir else None
     if reports_dir:

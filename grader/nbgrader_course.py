@@ -21,7 +21,7 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
-from grader.assignment import Assignment, find, for_course
+from grader.assignment import Assignment, find, for_course, installed
 from grader.atomic import write_atomically
 from grader.discovery import submission_folder
 from grader.grading import grade_submissions
@@ -88,31 +88,34 @@ class CourseError(ValueError):
     """The course folder cannot be used as asked (the command exits 2 with this message)."""
 
 
-def course_id_of(assignment: Assignment) -> str:
-    """The course id a new course takes by default: the assignment's name, as nbgrader ids read."""
-    return assignment.name.replace("_", "-")
+def course_id_of(assignments: list[Assignment]) -> str:
+    """The course id a new course takes by default: its one assignment's name as nbgrader ids read
+    (actor-tree), or a course of several: ray-course."""
+    return assignments[0].name.replace("_", "-") if len(assignments) == 1 else "ray-course"
 
 
 def new_course(root: Path, *, exchange: Path | None = None, course_id: str | None = None,
-               cell_timeout: int = 900, assignment: Assignment | None = None) -> list[Path]:
-    """Create an nbgrader course folder for `assignment` (the only one installed, without it), its
-    course id `course_id` (default: the assignment's name, as in actor-tree); returns the files written."""
-    assignment = assignment or find()
-    course_id = course_id or course_id_of(assignment)
+               cell_timeout: int = 900, assignments: list[Assignment] | None = None) -> list[Path]:
+    """Create an nbgrader course folder with `assignments` (default: every one installed) in its
+    source/, its course id `course_id` (default: course_id_of); returns the files written: the
+    config, each assignment's source notebook, the exchange."""
+    assignments = assignments or installed() or [find()]
+    course_id = course_id or course_id_of(assignments)
     root = Path(root).resolve()
     exchange = Path(exchange).resolve() if exchange else root / "exchange"
     config = root / CONFIG_FILE
-    source = root / "source" / assignment.name / assignment.notebook
-    for existing in (config, source):
+    sources = [root / "source" / assignment.name / assignment.notebook for assignment in assignments]
+    for existing in (config, *sources):
         if existing.exists():
             raise CourseError(f"{existing} already exists; choose a new folder (nothing was changed).")
-    source.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(assignment.source, source)
+    for assignment, source in zip(assignments, sources, strict=True):
+        source.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(assignment.source, source)
     config.write_text(CONFIG_TEMPLATE.format(course_id=course_id, exchange=str(exchange), cell_timeout=cell_timeout))
     exchange.mkdir(parents=True, exist_ok=True)
     if exchange.stat().st_uid == os.getuid():
         exchange.chmod(0o777)  # nbgrader's exchange must be writable by every student
-    return [config, source, exchange]
+    return [config, *sources, exchange]
 
 
 # -- grade --nbgrader ------------------------------------------------------------------------------

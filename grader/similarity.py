@@ -28,6 +28,7 @@ import numpy as np
 from copydetect import compare_files
 from copydetect.utils import filter_code, get_token_coverage, winnow
 
+from grader.assignment import Assignment
 from grader.course_notebooks import notebook_code, student_notebook
 
 NOISE = 25
@@ -54,9 +55,10 @@ def student_code(path: Path) -> str:
         return ""
 
 
-def similar_pairs(sources: dict[str, str], *, threshold: float = THRESHOLD) -> list[dict]:
-    """[{"students": [a, b], "similarity": s}] for every pair at or above threshold, most similar first."""
-    boilerplate = sorted(_fingerprint("released.py", notebook_code(student_notebook())).hashes)
+def similar_pairs(sources: dict[str, str], assignment: Assignment, *, threshold: float = THRESHOLD) -> list[dict]:
+    """[{"students": [a, b], "similarity": s}] for every pair at or above threshold, most similar
+    first; what `assignment`'s student version holds is no one's own."""
+    boilerplate = sorted(_fingerprint("released.py", notebook_code(student_notebook(assignment))).hashes)
     prints = {student: _fingerprint(f"{student}.py", code, boilerplate) for student, code in sorted(sources.items())
               if code.strip()}
     pairs = []

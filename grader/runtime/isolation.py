@@ -18,7 +18,7 @@ import threading
 import time
 from pathlib import Path
 
-from grader.assignment import Assignment, find, hidden_folders
+from grader.assignment import Assignment, hidden_folders, of_submissions
 from grader.checks import all_specs
 from grader.records import Report, Submission
 from grader.runtime.cluster import HeadStartError, RayHead, grading_environment
@@ -72,9 +72,9 @@ def grade_isolated(submission: Submission, *, wall_seconds: float = 900.0, only:
                    assignment: Assignment | None = None) -> Report:
     """on_partial(runs): called with the grading processes so far (the last one still running)
     each time its journal grows, for reports that must show what is graded as it is graded.
-    assignment: what it is graded as (the only one installed, if not given)."""
+    assignment: what it is graded as (if not given, the one it tells: grader.assignment.of_submissions)."""
     started = time.monotonic()
-    assignment = assignment or find()
+    assignment = assignment or of_submissions([submission.path])
     specs = [s for s in all_specs(assignment) if not only or s.id in only]
     if submission.problem:
         return build_report(submission, specs, Observed(), problem=submission.problem)
