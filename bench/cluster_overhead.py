@@ -20,7 +20,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader.course_notebooks import notebook_code, solution_notebook
+from grader.course_notebooks import notebook_code
+from grader.assignment import find
+
+ACTOR_TREE = find("actor_tree")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
@@ -54,7 +57,7 @@ def _measure(network: LoopbackOnly, n: int) -> tuple[float, float, float, float]
         with OuterCluster(folder, network) as outer:
             for i in range(n):
                 (folder / "class" / f"student-{i}").mkdir(parents=True)
-                (folder / "class" / f"student-{i}" / "actor_tree.py").write_text(notebook_code(solution_notebook()))
+                (folder / "class" / f"student-{i}" / "actor_tree.py").write_text(notebook_code(ACTOR_TREE.source))
             before = yardstick()
             started = time.monotonic()
             subprocess.run(["grade", str(folder / "class"), "--jobs", "1", "--json"], env=outer.env, check=True,

@@ -28,9 +28,11 @@ from pathlib import Path
 import psutil
 
 from grader import grade
-from grader.course_notebooks import solution_notebook
 from grader.runtime import STARTUP_DIR, use_startup_path
 from grader.runtime.limits import DEFAULT_LIMITS, auto_jobs
+from grader.assignment import find
+
+ACTOR_TREE = find("actor_tree")
 
 YARDSTICK = """
 import logging, ray
@@ -94,7 +96,7 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench-class-"))
     for i in range(args.n):
         (folder / f"copy-{i}").mkdir()
-        shutil.copyfile(solution_notebook(), folder / f"copy-{i}" / "actor_tree.ipynb")
+        shutil.copyfile(ACTOR_TREE.source, folder / f"copy-{i}" / "actor_tree.ipynb")
 
     before = yardstick()
     with PeakMemory() as memory:

@@ -25,7 +25,9 @@ from pathlib import Path
 
 import nbformat
 
-from grader.course_notebooks import solution_notebook
+from grader.assignment import find
+
+ACTOR_TREE = find("actor_tree")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from grade_speed import yardstick  # noqa: E402  (a sibling script, not a package)
@@ -45,7 +47,7 @@ def run(*command: str, cwd: Path) -> float:
 def solved_copy(released: Path, target: Path) -> None:
     """The released notebook with every solution cell answered from the reference."""
     reference = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source
-                 for c in nbformat.read(solution_notebook(), as_version=4).cells}
+                 for c in nbformat.read(ACTOR_TREE.source, as_version=4).cells}
     notebook = nbformat.read(released, as_version=4)
     for cell in notebook.cells:
         meta = cell.metadata.get("nbgrader", {})

@@ -21,8 +21,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader.course_notebooks import notebook_code, solution_notebook
+from grader.course_notebooks import notebook_code
 from grader.runtime.sandbox import NAMESPACES, Sandbox, protection
+from grader.assignment import find
+
+ACTOR_TREE = find("actor_tree")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from grade_speed import yardstick  # noqa: E402  (a sibling script, not a package)
@@ -62,7 +65,7 @@ def main() -> None:
           "(median of 20)")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "reference.py"
-        path.write_text(notebook_code(solution_notebook()))
+        path.write_text(notebook_code(ACTOR_TREE.source))
         before = yardstick()
         timed: dict[bool, list[float]] = {True: [], False: []}
         for _ in range(args.n):

@@ -22,6 +22,9 @@ import tempfile
 from pathlib import Path
 
 import nbformat
+from grader.assignment import find
+
+ACTOR_TREE = find("actor_tree")
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECK_CELL = """import json, time
@@ -54,9 +57,8 @@ def _venv(path: Path) -> Path:
 
 
 def _notebook(folder: Path) -> Path:
-    from grader.course_notebooks import solution_notebook
 
-    notebook = nbformat.read(solution_notebook(), as_version=4)
+    notebook = nbformat.read(ACTOR_TREE.source, as_version=4)
     notebook.cells = [c for c in notebook.cells if c.cell_type == "code" and "demo" not in c.metadata.get("tags", [])
                       and not (c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"]["solution"])]
     notebook.cells.append(nbformat.v4.new_code_cell(CHECK_CELL))

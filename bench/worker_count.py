@@ -28,8 +28,10 @@ import psutil
 
 from grader import grade
 from grader.checks import SPEC_ATTRIBUTE, all_specs, rubric_modules
-from grader.course_notebooks import solution_notebook
 from grader.runtime import use_startup_path
+from grader.assignment import find
+
+ACTOR_TREE = find("actor_tree")
 
 GOAL = 10
 RAY_AGENTS = ("ray::DashboardAgent", "ray::RuntimeEnvAgent")
@@ -86,7 +88,7 @@ class WorkerWatch:
 def fixtures_of() -> dict[str, list[str]]:
     """{check id: the scenario fixtures its function asks for}."""
     found = {}
-    for module in rubric_modules():
+    for module in rubric_modules(ACTOR_TREE):
         for value in vars(module).values():
             spec = getattr(value, SPEC_ATTRIBUTE, None)
             if spec is not None and callable(value):
@@ -112,7 +114,7 @@ def main() -> None:
     use_startup_path()
     folder = Path(tempfile.mkdtemp(prefix="bench-workers-"))
     notebook = folder / "actor_tree.ipynb"
-    shutil.copyfile(solution_notebook(), notebook)
+    shutil.copyfile(ACTOR_TREE.source, notebook)
     try:
         started = time.monotonic()
         kinds, score = count(notebook)
@@ -122,7 +124,7 @@ def main() -> None:
             return
         fixtures = fixtures_of()
         print("each check graded alone: worker processes its scenarios start [its fixtures]")
-        for spec in all_specs():
+        for spec in all_specs(ACTOR_TREE):
             kinds, _ = count(notebook, only=(spec.id,))
             scenario = ", ".join(fixtures.get(spec.id, [])) or "its own body"
             print(f"  {spec.id:<34} {line(kinds)}   [{scenario}]")

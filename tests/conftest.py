@@ -24,10 +24,13 @@ import nbformat
 import psutil
 import pytest
 
-from grader.course_notebooks import notebook_code, solution_notebook, student_notebook
-from grader.assignment import find
+from grader.course_notebooks import notebook_code
+from grader.assignment import find, installed
 from grader.demo import compose
 from grader.runtime.owned import processes_naming
+
+ACTOR_TREE = find("actor_tree")
+"""The assignment the corpus, the hostile and forging cases and most tests are about."""
 
 REQUIRED_IDS = (
     "supervisor.actor_classes",
@@ -59,7 +62,7 @@ PART3_NAMES = {"LoggingActor", "run_experiment", "run_experiments"}
 
 
 def override_files() -> list[Path]:
-    return sorted(CORPUS.glob("*.py")) + sorted(find().mistakes.glob("*.py"))
+    return sorted(CORPUS.glob("*.py")) + sorted(ACTOR_TREE.mistakes.glob("*.py"))
 
 
 def checks_it_can_affect(override: str) -> tuple[str, ...]:
@@ -81,11 +84,11 @@ def checks_it_can_affect(override: str) -> tuple[str, ...]:
               if names and names <= PART3_NAMES else "")
     if other or not prefix:
         return ()
-    return tuple(s.id for s in all_specs() if s.id.startswith(prefix))
+    return tuple(s.id for s in all_specs(ACTOR_TREE) if s.id.startswith(prefix))
 
 
 def _notebook_with(cells_edit) -> str:
-    notebook = nbformat.read(solution_notebook(), as_version=4)
+    notebook = nbformat.read(ACTOR_TREE.source, as_version=4)
     cells_edit(notebook.cells)
     return nbformat.writes(notebook)
 
@@ -111,8 +114,8 @@ def _retype_worker_cell(cells):
 
 
 BUILT_IN = {
-    "reference-notebook": ("actor_tree.ipynb", lambda reference: solution_notebook().read_text()),
-    "untouched-stub": ("actor_tree.ipynb", lambda reference: student_notebook().read_text()),
+    "reference-notebook": ("actor_tree.ipynb", lambda reference: ACTOR_TREE.source.read_text()),
+    "untouched-stub": ("actor_tree.ipynb", lambda reference: ACTOR_TREE.release.read_text()),
     "syntax-error-py": ("actor_tree.py", lambda reference: reference + "\ndef broken(:\n    pass\n"),
     "empty-py": ("actor_tree.py", lambda reference: ""),
     "not-json-notebook": ("actor_tree.ipynb", lambda reference: '{"cells": [\n  {"cell_type": "code",\n   oops\n'),
@@ -157,7 +160,7 @@ def corpus_students() -> set[str]:
 
 def build_corpus(target: Path, students=None) -> dict[str, Path]:
     """The corpus submissions (all, or those of `students`) as student folders; returns {student: file}."""
-    reference = notebook_code(solution_notebook())
+    reference = notebook_code(ACTOR_TREE.source)
     overrides = {path.stem: path for path in override_files()}
     files: dict[str, Path] = {}
     for student in sorted(corpus_students() if students is None else students):
@@ -297,13 +300,13 @@ DISTINCTIVE = 25
 
 
 def solution_lines() -> list[list[str]]:
-    """Each solution region of solutions/*/*.ipynb as its lines (stripped), less those that the
-    student notebook also holds (given code, stubs)."""
-    student = {line.strip() for cell in nbformat.read(student_notebook(), as_version=4).cells
-               for line in cell.source.splitlines()}
+    """Each solution region of every installed assignment's source as its lines (stripped), less
+    those that its student notebook also holds (given code, stubs, the prose's own examples)."""
     regions = []
-    for path in sorted(solution_notebook().parents[1].glob("*/*.ipynb")):
-        for cell in nbformat.read(path, as_version=4).cells:
+    for assignment in installed():
+        student = {line.strip() for cell in nbformat.read(assignment.release, as_version=4).cells
+                   for line in cell.source.splitlines()}
+        for cell in nbformat.read(assignment.source, as_version=4).cells:
             region = None
             for line in cell.source.splitlines():
                 if "### BEGIN SOLUTION" in line:

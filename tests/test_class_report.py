@@ -15,11 +15,12 @@ import pytest
 
 from conftest import headless_chromium
 from grader.checks import all_specs
-from grader.course_notebooks import notebook_code, solution_notebook, student_notebook
+from grader.course_notebooks import notebook_code
 from grader.demo import compose
 from grader.records import GRADER_FAILED, HIDDEN, HIDDEN_FEEDBACK, PASSED, VISIBLE, CheckResult, Report
 from grader.report import class_report
 from grader.similarity import similar_pairs
+from conftest import ACTOR_TREE
 
 INDEPENDENT = Path(__file__).resolve().parent / "similarity" / "independent_solution.py"
 RENAMES = ((r"\b_workers\b", "_team"), (r"\bpending\b", "refs"), (r"\bhistory\b", "polls"),
@@ -38,14 +39,14 @@ def renamed_copy(code: str) -> str:
 
 
 def _sources() -> dict[str, str]:
-    reference = notebook_code(solution_notebook())
-    stub = notebook_code(student_notebook())
+    reference = notebook_code(ACTOR_TREE.source)
+    stub = notebook_code(ACTOR_TREE.release)
     return {"reference": reference, "copier": renamed_copy(reference),
             "independent": compose(stub, INDEPENDENT.read_text()), "stub-a": stub, "stub-b": stub}
 
 
 def test_a_renamed_copy_is_flagged_and_nothing_else():
-    pairs = similar_pairs(_sources())
+    pairs = similar_pairs(_sources(), ACTOR_TREE)
     assert [p["students"] for p in pairs] == [["copier", "reference"]], pairs
     assert pairs[0]["similarity"] >= 0.9
 
@@ -54,13 +55,13 @@ def test_a_copy_pasted_into_a_larger_notebook_is_flagged():
     sources = _sources()
     padded = {"independent": sources["independent"], "padder": sources["independent"] + "\n\n" + renamed_copy(
         sources["reference"]), "reference": sources["reference"]}
-    flagged = {tuple(p["students"]) for p in similar_pairs(padded)}
+    flagged = {tuple(p["students"]) for p in similar_pairs(padded, ACTOR_TREE)}
     assert ("padder", "reference") in flagged and ("independent", "padder") in flagged
     assert ("independent", "reference") not in flagged
 
 
 def test_an_independent_solution_and_untouched_stubs_are_not_alike():
-    every = {tuple(p["students"]): p["similarity"] for p in similar_pairs(_sources(), threshold=0.0)}
+    every = {tuple(p["students"]): p["similarity"] for p in similar_pairs(_sources(), ACTOR_TREE, threshold=0.0)}
     assert ("copier", "reference") in every  # listed at threshold 0: the others are not even close
     assert ("independent", "reference") not in every and ("copier", "independent") not in every
     assert not [pair for pair in every if "stub-a" in pair or "stub-b" in pair]  # nothing of their own
@@ -70,9 +71,9 @@ def test_a_pair_has_one_similarity_in_every_process_a_whole_percent():
     """copydetect hashes with hash(), salted per process: the same two files were 93% in one run's
     report and 95% in another's terminal. Two processes with other salts now agree, to the percent."""
     script = ("import json, sys; sys.path.insert(0, 'tests'); from test_class_report import _sources, renamed_copy; "
-              "from grader.similarity import similar_pairs; s = _sources(); "
+              "from grader.similarity import similar_pairs; from conftest import ACTOR_TREE; s = _sources(); "
               "s['partial'] = s['independent'] + renamed_copy(s['reference'])[:len(s['reference']) // 2]; "
-              "print(json.dumps(similar_pairs(s, threshold=0.0)))")
+              "print(json.dumps(similar_pairs(s, ACTOR_TREE, threshold=0.0)))")
     root = Path(__file__).resolve().parents[1]
     runs = [subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=120,
                            env={**os.environ, "PYTHONHASHSEED": seed}) for seed in ("1", "2", "3")]
@@ -203,7 +204,7 @@ def test_the_class_report_and_feedback_pages(tmp_path):
     for student, code in _sources().items():
         (tmp_path / "class" / student).mkdir(parents=True)
         if student.startswith("stub"):
-            (tmp_path / "class" / student / "actor_tree.ipynb").write_text(student_notebook().read_text())
+            (tmp_path / "class" / student / "actor_tree.ipynb").write_text(ACTOR_TREE.release.read_text())
         else:
             (tmp_path / "class" / student / "actor_tree.py").write_text(code)
     done = subprocess.run([sys.executable, "-m", "grader", "class", "--json", "--report", "class.html",
@@ -229,9 +230,9 @@ def test_the_class_report_and_feedback_pages(tmp_path):
     assert (tmp_path / "class.png").stat().st_size > 20_000
     assert sorted(shown["students"]) == students and sorted(shown["sections"]) == [f"student-{s}" for s in students]
     assert shown["plots"] == 2
-    for spec in all_specs():
+    for spec in all_specs(ACTOR_TREE):
         assert spec.id in shown["body"], spec.id
-    assert set(shown["reasons"]) == {s.id for s in all_specs()}  # the stubs miss every check
+    assert set(shown["reasons"]) == {s.id for s in all_specs(ACTOR_TREE)}  # the stubs miss every check
     assert shown["students"][:2] == ["stub-a", "stub-b"]  # lowest score first: who needs help
     assert {r["student"]: r["score"] for r in batch["submissions"]}["copier"] == 20  # a working copy
 

@@ -12,8 +12,9 @@ import sys
 import pytest
 
 from conftest import REQUIRED_IDS, ray_processes_of_grader, saved_reports
-from grader.course_notebooks import notebook_code, solution_notebook, student_notebook
+from grader.course_notebooks import notebook_code
 from grader.demo import build_class
+from conftest import ACTOR_TREE
 
 
 def _grade(*args, cwd):
@@ -24,9 +25,9 @@ def _grade(*args, cwd):
 @pytest.mark.ray  # the quick tier's one real grading: the reference (and the stub) through the real CLI
 def test_grade_a_class_for_real_then_resume(tmp_path):
     (tmp_path / "class" / "ada").mkdir(parents=True)
-    (tmp_path / "class" / "ada" / "actor_tree.py").write_text(notebook_code(solution_notebook()))
+    (tmp_path / "class" / "ada" / "actor_tree.py").write_text(notebook_code(ACTOR_TREE.source))
     (tmp_path / "class" / "bo" / "actor_tree").mkdir(parents=True)
-    shutil.copyfile(student_notebook(), tmp_path / "class" / "bo" / "actor_tree" / "actor_tree.ipynb")
+    shutil.copyfile(ACTOR_TREE.release, tmp_path / "class" / "bo" / "actor_tree" / "actor_tree.ipynb")
 
     done = _grade("class", "--json", "--jobs", "2", "--csv", "grades.csv", "--results", "results", cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -56,16 +57,16 @@ def test_usage_errors_exit_2(tmp_path):
 
 
 def test_demo_class_holds_reference_stub_and_mistakes(tmp_path):
-    target = build_class(tmp_path / "demo")
+    target = build_class(tmp_path / "demo", assignment=ACTOR_TREE)
     students = sorted(p.name for p in target.iterdir())
     assert {"reference", "untouched-stub", "blocking-work", "fire-and-forget-logs"} <= set(students)
-    assert (target / "reference" / "actor_tree.ipynb").read_text() == solution_notebook().read_text()
+    assert (target / "reference" / "actor_tree.ipynb").read_text() == ACTOR_TREE.source.read_text()
 
 
 @pytest.mark.slow
 @pytest.mark.ray
 def test_self_check_runs_the_visible_checks_as_a_student_sees_them(tmp_path):
-    shutil.copyfile(student_notebook(), tmp_path / "actor_tree.ipynb")
+    shutil.copyfile(ACTOR_TREE.release, tmp_path / "actor_tree.ipynb")
     done = _grade("--self-check", "actor_tree.ipynb", "--json", cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout)

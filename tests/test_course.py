@@ -20,15 +20,15 @@ import pytest
 
 from conftest import ray_processes_of_grader, solution_leaks, solution_lines
 from grader.checks import all_specs
-from grader.course_notebooks import solution_notebook
 from grader.release import autograder_grade_id
+from conftest import ACTOR_TREE
 
 pytestmark = [pytest.mark.slow, pytest.mark.ray, pytest.mark.nbgrader]
 ASSIGNMENT = "actor_tree"
 COURSE_ID = "actor-tree-e2e"
 PART1 = ("worker", "supervisor", "run-supervisor")
 PART3 = ("logging-actor", "run-experiment", "run-experiments")
-POINTS = {s.id: s.points for s in all_specs()}
+POINTS = {s.id: s.points for s in all_specs(ACTOR_TREE)}
 EXPECTED = {
     "correct": set(POINTS),
     "part1only": {i for i in POINTS if i.startswith("supervisor.")},
@@ -75,7 +75,7 @@ def run(*command, cwd, check=True):
 def with_solutions(notebook_path: Path, grade_ids) -> None:
     """What a student does: write the reference answer into these solution cells."""
     reference = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source
-                 for c in nbformat.read(solution_notebook(), as_version=4).cells}
+                 for c in nbformat.read(ACTOR_TREE.source, as_version=4).cells}
     notebook = nbformat.read(notebook_path, as_version=4)
     for cell in notebook.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")

@@ -16,8 +16,9 @@ import time
 import pytest
 
 from conftest import ray_processes_of_grader, saved_reports
-from grader.course_notebooks import notebook_code, solution_notebook
+from grader.course_notebooks import notebook_code
 from grader.runtime.limits import own_groups
+from conftest import ACTOR_TREE
 
 pytestmark = [pytest.mark.slow, pytest.mark.ray]
 STUDENTS = ("a1", "a2", "a3", "a4")
@@ -31,7 +32,7 @@ def _command():
 def test_sigkill_mid_batch_then_rerun_finishes_the_rest(tmp_path):
     for student in STUDENTS:
         (tmp_path / "class" / student).mkdir(parents=True)
-        (tmp_path / "class" / student / "actor_tree.py").write_text(notebook_code(solution_notebook()))
+        (tmp_path / "class" / student / "actor_tree.py").write_text(notebook_code(ACTOR_TREE.source))
     grader = subprocess.Popen(_command(), cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     results = tmp_path / "results"
     deadline = time.monotonic() + 300

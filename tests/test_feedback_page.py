@@ -15,10 +15,10 @@ import pytest
 
 from conftest import headless_chromium
 from grader.checks import all_specs
-from grader.course_notebooks import student_notebook
 from grader.records import HIDDEN_FEEDBACK
 from grader.release import autograder_grade_id
 from test_course import PART1, PART3, with_solutions
+from conftest import ACTOR_TREE
 
 pytestmark = [pytest.mark.slow, pytest.mark.ray, pytest.mark.nbgrader, pytest.mark.browser]
 ASSIGNMENT = "actor_tree"
@@ -50,7 +50,7 @@ def feedback(tmp_path_factory):
     folder = root / "submitted" / "ada" / ASSIGNMENT
     folder.mkdir(parents=True)
     notebook = folder / f"{ASSIGNMENT}.ipynb"
-    notebook.write_text(student_notebook().read_text())
+    notebook.write_text(ACTOR_TREE.release.read_text())
     with_solutions(notebook, PART1 + PART3)
     cells = json.loads(notebook.read_text())
     for cell in cells["cells"]:
@@ -71,7 +71,7 @@ def test_the_report_misses_what_the_submission_gets_wrong(feedback):
 def test_the_first_screen_holds_the_missed_checks_and_why(feedback):
     page, saved, base = feedback
     reasons = {c["id"]: c["feedback"] for c in saved["checks"]}
-    names = {s.id: s.name for s in all_specs()}
+    names = {s.id: s.name for s in all_specs(ACTOR_TREE)}
     with headless_chromium(base / ".chromium", size="1280,800") as browser:
         browser.get(page.as_uri())
         browser.save_screenshot(str(base / "feedback.png"))
@@ -88,7 +88,7 @@ def test_the_first_screen_holds_the_missed_checks_and_why(feedback):
     parallel = shown[autograder_grade_id("logging.parallel")][1]
     assert "one after another" in parallel and reasons["logging.parallel"].split(":")[0] in parallel
     assert HIDDEN_FEEDBACK in shown[autograder_grade_id("logging.no_leaks")][1]
-    assert toc == [s.name for s in all_specs()]  # the index is named after the checks, not "Test cell"
+    assert toc == [s.name for s in all_specs(ACTOR_TREE)]  # the index is named after the checks, not "Test cell"
 
 
 def test_no_hidden_finding_anywhere_in_the_page(feedback):

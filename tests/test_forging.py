@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 
 from conftest import grader_failures
-from grader.course_notebooks import notebook_code, solution_notebook
+from grader.course_notebooks import notebook_code
 from grader.demo import compose, docstring_field
 from grader.grading import grade_submissions
 from grader.records import Submission
 from grader.runtime.limits import Limits
+from conftest import ACTOR_TREE
 
 pytestmark = [pytest.mark.slow, pytest.mark.ray]
 FORGING = Path(__file__).resolve().parent / "forging"
@@ -29,7 +30,7 @@ def graded(tmp_path_factory):
     """{case: (forged report, its base's report)}; cases whose bases are the same code and checks
     share one grading of it."""
     folder = tmp_path_factory.mktemp("forging")
-    reference = notebook_code(solution_notebook())
+    reference = notebook_code(ACTOR_TREE.source)
     submissions, base_of, bases = [], {}, {}
     for case in CASES:
         text = (FORGING / f"{case}.py").read_text()

@@ -17,8 +17,9 @@ import pytest
 
 from conftest import saved_reports
 from grader import cli
-from grader.course_notebooks import notebook_code, solution_notebook, student_notebook
+from grader.course_notebooks import notebook_code
 from grader.runtime.cluster import START_TIMEOUT_VARIABLE
+from conftest import ACTOR_TREE
 
 pytestmark = [pytest.mark.slow, pytest.mark.ray]
 ONLY = "supervisor.actor_classes"
@@ -43,9 +44,9 @@ def _grade(tmp_path) -> tuple[int, str, str]:
 
 def test_a_class_the_grader_failed_on_gets_no_grade_anywhere_and_a_rerun_grades_it(tmp_path, monkeypatch):
     (tmp_path / "class" / "ada").mkdir(parents=True)
-    (tmp_path / "class" / "ada" / "actor_tree.py").write_text(notebook_code(solution_notebook()))
+    (tmp_path / "class" / "ada" / "actor_tree.py").write_text(notebook_code(ACTOR_TREE.source))
     (tmp_path / "class" / "bo").mkdir()
-    shutil.copyfile(student_notebook(), tmp_path / "class" / "bo" / "actor_tree.ipynb")
+    shutil.copyfile(ACTOR_TREE.release, tmp_path / "class" / "bo" / "actor_tree.ipynb")
     (tmp_path / "roster.csv").write_text(ROSTER)
     (tmp_path / "feedback").mkdir()
     (tmp_path / "feedback" / "ada.html").write_text("ada's page from an earlier run")

@@ -26,15 +26,15 @@ from packaging.utils import canonicalize_name
 
 from grader import grade
 from grader.checks import all_specs
-from grader.course_notebooks import notebook_code, solution_notebook, student_notebook
-from grader.assignment import find
+from grader.course_notebooks import notebook_code
 from grader.demo import compose
 from grader.gradescope import GRADESCOPE_PLATFORMS, target_environment
 from grader.runtime.leftovers import sweep
 from test_course import PART1, with_solutions
+from conftest import ACTOR_TREE
 
 pytestmark = [pytest.mark.slow, pytest.mark.ray]
-SPECS = all_specs()
+SPECS = all_specs(ACTOR_TREE)
 TEST_FIELDS = {"name", "number", "score", "max_score", "status", "output", "output_format", "visibility"}
 
 
@@ -43,7 +43,8 @@ def autograder(tmp_path_factory):
     """$AUTOGRADER_ROOT as Gradescope lays it out, after setup.sh."""
     root = tmp_path_factory.mktemp("autograder")
     zip_path = root.parent / "autograder.zip"
-    done = subprocess.run([sys.executable, "-m", "grader", "--gradescope-autograder", str(zip_path)],
+    done = subprocess.run([sys.executable, "-m", "grader", "--gradescope-autograder", str(zip_path), "--assignment",
+                           "actor_tree"],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     with zipfile.ZipFile(zip_path) as archive:
@@ -110,7 +111,7 @@ def _grade_verdicts(path: Path) -> dict[str, str]:
 
 def test_a_notebook_is_graded_as_grade_grades_it(autograder, tmp_path):
     notebook = tmp_path / "actor_tree.ipynb"
-    notebook.write_text(student_notebook().read_text())
+    notebook.write_text(ACTOR_TREE.release.read_text())
     with_solutions(notebook, PART1)
     tests = _check_shape(_upload(autograder, {"actor_tree.ipynb": notebook.read_text()}))
     assert {i: t["status"] for i, t in tests.items()} == _grade_verdicts(notebook)
@@ -122,7 +123,7 @@ def test_a_notebook_is_graded_as_grade_grades_it(autograder, tmp_path):
 
 
 def test_a_buggy_py_fails_exactly_its_check_with_the_feedback(autograder, tmp_path):
-    source = compose(notebook_code(solution_notebook()), (find().mistakes / "sequential_experiments.py").read_text())
+    source = compose(notebook_code(ACTOR_TREE.source), (ACTOR_TREE.mistakes / "sequential_experiments.py").read_text())
     (tmp_path / "mine.py").write_text(source)
     results = _upload(autograder, {"mine.py": source})
     tests = _check_shape(results)
@@ -146,7 +147,7 @@ def test_a_time_out_keeps_what_was_graded(autograder):
     for folder in ("submission", "results"):
         shutil.rmtree(autograder / folder, ignore_errors=True)
         (autograder / folder).mkdir()
-    (autograder / "submission" / "mine.py").write_text(notebook_code(solution_notebook()))
+    (autograder / "submission" / "mine.py").write_text(notebook_code(ACTOR_TREE.source))
     results = autograder / "results" / "results.json"
     runner = subprocess.Popen([str(autograder / "run_autograder")], cwd=autograder, env=_env(autograder),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -173,7 +174,7 @@ def test_a_grader_failure_is_reported_as_a_failure_never_as_a_grade(autograder):
     """No Ray head can start (GRADER_RAY_START_TIMEOUT=0): run_autograder exits non-zero (Gradescope
     shows the autograder failed), and results.json says that grading failed and that the instructor
     has been told; no check passed, and nothing in it reads as points."""
-    done, results = _run_autograder(autograder, {"mine.py": notebook_code(solution_notebook())},
+    done, results = _run_autograder(autograder, {"mine.py": notebook_code(ACTOR_TREE.source)},
                                     GRADER_RAY_START_TIMEOUT="0")
     assert done.returncode != 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "GRADER FAILURE, not a grade" in done.stdout and "could not start Ray" in done.stdout
@@ -304,7 +305,7 @@ def test_on_python_3_10_setup_and_grading_work_as_here(autograder, tmp_path):
     version = subprocess.run([str(root / "venv" / "bin" / "python"), "-c", "import sys; print(sys.version_info[:2])"],
                              capture_output=True, text=True, timeout=60).stdout
     assert version.strip() == "(3, 10)"
-    source = compose(notebook_code(solution_notebook()), (find().mistakes / "sequential_experiments.py").read_text())
+    source = compose(notebook_code(ACTOR_TREE.source), (ACTOR_TREE.mistakes / "sequential_experiments.py").read_text())
     results = _upload(root, {"mine.py": source})
     tests = _check_shape(results)
     assert [i for i, t in tests.items() if t["status"] == "failed"] == ["logging.parallel"]

@@ -16,12 +16,13 @@ from pathlib import Path
 import pytest
 
 from conftest import grader_failures, groups_of_grader, ray_processes_of_grader
-from grader.course_notebooks import notebook_code, solution_notebook
+from grader.course_notebooks import notebook_code
 from grader.demo import compose, docstring_field
 from grader.grading import grade_submissions
 from grader.records import Submission
 from grader.runtime.limits import Limits, in_force
 from grader.runtime.sandbox import NAMESPACES, protection
+from conftest import ACTOR_TREE
 
 pytestmark = [pytest.mark.slow, pytest.mark.ray]
 HOSTILE = Path(__file__).resolve().parent / "hostile"
@@ -39,7 +40,7 @@ def _limits_available() -> bool:
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     folder = tmp_path_factory.mktemp("limits")
-    reference = notebook_code(solution_notebook())
+    reference = notebook_code(ACTOR_TREE.source)
     submissions, cases = [], {}
     for override in sorted(HOSTILE.glob("*.py")):
         text = override.read_text()

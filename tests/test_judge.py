@@ -16,12 +16,13 @@ from pathlib import Path
 import psutil
 import pytest
 
-from grader.course_notebooks import notebook_code, solution_notebook
+from grader.course_notebooks import notebook_code
 from grader.demo import compose
 from grader.records import Submission
 from grader.runtime.isolation import grade_isolated
 from grader.runtime.sandbox import NAMESPACES, protection
 from ordinary_user import Unavailable, account, run, scratch
+from conftest import ACTOR_TREE
 
 pytestmark = [pytest.mark.slow, pytest.mark.ray]
 SANDBOXED = pytest.mark.skipif(protection()[0] != NAMESPACES, reason="needs the sandbox's namespaces")
@@ -83,7 +84,7 @@ def _memory_holds(pid: int, needle: bytes) -> bool:
 @pytest.mark.skipif(os.geteuid() != 0, reason="reads another user's process memory: root only")
 def test_the_judge_is_out_of_the_submissions_reach(tmp_path):
     path = tmp_path / "slow.py"
-    path.write_text(compose(notebook_code(solution_notebook()), SLOW_RUN_SUPERVISOR))
+    path.write_text(compose(notebook_code(ACTOR_TREE.source), SLOW_RUN_SUPERVISOR))
     submission = Submission(str(path), "slow", path.name, checks=("supervisor.run_supervisor",))
     done = []
     grading = threading.Thread(target=lambda: done.append(grade_isolated(

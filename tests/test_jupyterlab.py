@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from grader.checks import all_specs
-from grader.course_notebooks import student_notebook
 from grader.runtime.cluster import free_port
 from conftest import CHROMEDRIVER, CHROMIUM, headless_chromium
 from test_course import PART1, with_solutions
+from conftest import ACTOR_TREE
 
 pytestmark = [pytest.mark.slow, pytest.mark.ray, pytest.mark.browser]
 TOKEN = "self-check-test"
@@ -32,7 +32,7 @@ def lab(tmp_path_factory):
     pytest.importorskip("selenium", reason="selenium comes with the test extra: pip install -e '.[test]'")
     home = tmp_path_factory.mktemp("lab")
     notebook = home / "actor_tree.ipynb"
-    shutil.copyfile(student_notebook(), notebook)
+    shutil.copyfile(ACTOR_TREE.release, notebook)
     with_solutions(notebook, PART1)
     port = free_port()
     settings = home / ".settings" / "@jupyterlab" / "notebook-extension"
@@ -120,10 +120,10 @@ def test_self_check_runs_in_jupyterlab_and_agrees_with_the_grade(lab, browser):
     rows = {r.get_attribute("data-check"): r.get_attribute("class").split()[-1]
             for r in table.find_elements(By.CSS_SELECTOR, "tr.check")}
     browser.save_screenshot(str(home / "self-check.png"))
-    visible = [s.id for s in all_specs() if s.visibility == "visible"]
+    visible = [s.id for s in all_specs(ACTOR_TREE) if s.visibility == "visible"]
     assert sorted(rows) == sorted(visible), table.text
     expected = {i: ("passed" if i.startswith("supervisor.") else "failed") for i in visible}
     assert rows == expected, table.text
-    supervisor_points = sum(s.points for s in all_specs() if s.id.startswith("supervisor."))
+    supervisor_points = sum(s.points for s in all_specs(ACTOR_TREE) if s.id.startswith("supervisor."))
     assert f"Self-check: {supervisor_points:g} / 19 points" in table.text
     assert "not implemented yet" in table.text

@@ -21,9 +21,10 @@ from jupyter_client.manager import start_new_kernel
 
 from conftest import checks_it_can_affect, override_files
 from grader.checks import all_specs
-from grader.course_notebooks import notebook_code, solution_notebook
+from grader.course_notebooks import notebook_code
 from grader.demo import compose
 from grader.runtime import STARTUP_DIR
+from conftest import ACTOR_TREE
 
 
 SESSIONS = {
@@ -59,13 +60,13 @@ print("RESULTS" + _json.dumps({{r.id: [r.status, r.feedback] for r in _results}}
 
 def _source(student: str) -> tuple[str, tuple[str, ...]]:
     """(the code `grade` graded for this student, the checks it graded)."""
-    reference = notebook_code(solution_notebook())
+    reference = notebook_code(ACTOR_TREE.source)
     if student == "reference-notebook":
         return reference, ()
     if student == CPU_HUNGRY:
         hungry = reference.replace("@ray.remote(max_concurrency=2)", "@ray.remote(num_cpus=1, max_concurrency=2)", 1)
         assert hungry != reference
-        return hungry, tuple(s.id for s in all_specs() if s.id.startswith("supervisor."))
+        return hungry, tuple(s.id for s in all_specs(ACTOR_TREE) if s.id.startswith("supervisor."))
     override = next(p for p in override_files() if p.stem == student).read_text()
     return compose(reference, override), checks_it_can_affect(override)
 

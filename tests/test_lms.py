@@ -11,9 +11,10 @@ import sys
 
 import pytest
 
-from grader.course_notebooks import notebook_code, solution_notebook
+from grader.course_notebooks import notebook_code
 from grader.records import CheckResult, Report
 from grader.report.canvas import KEPT, RosterError, gradebook
+from conftest import ACTOR_TREE
 
 ROSTER = """\ufeffStudent,ID,SIS User ID,SIS Login ID,Section,Lab 1 (1201),Current Score
     Points Possible,,,,,10,
@@ -63,7 +64,7 @@ def test_a_roster_that_is_not_a_canvas_export_is_refused_naming_the_column():
 def test_grade_writes_the_import_file_and_lists_students_not_on_the_roster(tmp_path):
     for student in ("ada", "zed"):
         (tmp_path / "class" / student).mkdir(parents=True)
-        (tmp_path / "class" / student / "actor_tree.py").write_text(notebook_code(solution_notebook()))
+        (tmp_path / "class" / student / "actor_tree.py").write_text(notebook_code(ACTOR_TREE.source))
     (tmp_path / "roster.csv").write_text(ROSTER)
     done = subprocess.run([sys.executable, "-m", "grader", "class", "--only", "supervisor.actor_classes",
                            "--lms", "canvas", "--roster", "roster.csv", "--out", "grades.csv"],

@@ -20,11 +20,11 @@ import pytest
 from conftest import collected_submission, ray_processes_of_grader, saved_reports
 from loopback_only import LoopbackOnly, NoLoopbackNamespace
 from outer_cluster import OuterCluster, process_name
-from grader.assignment import find
 from grader.demo import build_class, expected_failures
 from grader.runtime.cluster import free_port
 from grader.runtime.leftovers import sweep
 from grader.runtime.owned import processes_naming
+from conftest import ACTOR_TREE
 
 pytestmark = [pytest.mark.slow, pytest.mark.ray]
 MISTAKES_GRADED = ("blocking_work", "sequential_experiments")
@@ -70,8 +70,8 @@ def _command_line(proc: psutil.Process) -> str:
 
 
 def test_a_class_on_a_cluster_survives_a_lost_node_with_one_report_each(cluster, tmp_path):
-    mistakes = [find().mistakes / f"{name}.py" for name in MISTAKES_GRADED]
-    klass = build_class(tmp_path / "class", mistakes=mistakes)
+    mistakes = [ACTOR_TREE.mistakes / f"{name}.py" for name in MISTAKES_GRADED]
+    klass = build_class(tmp_path / "class", mistakes=mistakes, assignment=ACTOR_TREE)
     expected = {"reference": set(), "untouched-stub": None}
     expected |= {m.stem.replace("_", "-"): expected_failures(m.read_text()) for m in mistakes}
     results = tmp_path / "results"
@@ -126,7 +126,7 @@ def test_a_node_without_the_grader_is_named_before_anything_is_graded(tmp_path, 
         outer.start_head(cpus=0)
         outer.add_node("bad-node", cpus=2, python=str(bare / "bin" / "python"))
         outer.wait_for(2)
-        klass = build_class(tmp_path / "class", mistakes=[])
+        klass = build_class(tmp_path / "class", mistakes=[], assignment=ACTOR_TREE)
         done = subprocess.run(network.enter(["grade", str(klass), "--cluster", outer.address, "--results",
                                              str(tmp_path / "results")]),
                               env=outer.env, capture_output=True, text=True, timeout=300)

@@ -15,7 +15,7 @@ import pytest
 
 import ordinary_user
 from conftest import REQUIRED_IDS
-from grader.course_notebooks import solution_notebook, student_notebook
+from conftest import ACTOR_TREE
 
 pytestmark = [pytest.mark.slow, pytest.mark.ray]
 
@@ -31,7 +31,7 @@ def tester():
 def test_an_ordinary_user_grades_the_reference_in_place_and_the_stub_as_root_does(tester):
     folder = ordinary_user.scratch(tester)
     try:
-        done = ordinary_user.run(tester, ["grade", str(solution_notebook()), str(student_notebook()), "--json",
+        done = ordinary_user.run(tester, ["grade", str(ACTOR_TREE.source), str(ACTOR_TREE.release), "--json",
                                           "--jobs", "2"], cwd=folder)
     finally:
         shutil.rmtree(folder, ignore_errors=True)

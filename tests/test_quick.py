@@ -21,12 +21,13 @@ from conftest import (BUILT_IN, REQUIRED_IDS, Graded, build_corpus, checks_it_ca
 from grader import cli
 from grader.checks import all_specs
 from grader.nbgrader_course import CourseError, grade_course, new_course
-from grader.course_notebooks import notebook_code, solution_notebook
+from grader.course_notebooks import notebook_code
 from grader.demo import compose, docstring_field, expected_failures
 from grader.records import CheckResult, Report
 from grader.release import AUTOGRADER_PREFIX, autograder_grade_id, sync_source, with_autograder_cells
 from grader.report.progress import Progress
 from grader.runtime.limits import Limits, auto_jobs
+from conftest import ACTOR_TREE
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 
@@ -34,8 +35,8 @@ HOSTILE = Path(__file__).resolve().parent / "hostile"
 # -- the docstring fields of corpus, mistake and hostile files ---------------------------------------
 
 def test_rubric_has_every_required_check():
-    assert [s.id for s in all_specs()] == list(REQUIRED_IDS)
-    assert sum(s.points for s in all_specs()) == 20
+    assert [s.id for s in all_specs(ACTOR_TREE)] == list(REQUIRED_IDS)
+    assert sum(s.points for s in all_specs(ACTOR_TREE)) == 20
 
 
 def test_every_required_check_has_a_submission_that_fails_it():
@@ -161,7 +162,7 @@ def test_notebook_code_leaves_out_demo_and_autograder_cells(tmp_path):
 
 
 def test_autograder_grade_ids_are_unique_nbgrader_ids():
-    ids = [autograder_grade_id(s.id) for s in all_specs()]
+    ids = [autograder_grade_id(s.id) for s in all_specs(ACTOR_TREE)]
     assert autograder_grade_id("logging.no_leaks") == "check-logging-no_leaks"
     assert len(set(ids)) == len(ids) and all(re.fullmatch(r"[A-Za-z0-9_-]+", i) for i in ids)
 
@@ -172,32 +173,33 @@ def test_the_autograder_section_is_rewritten_once_before_the_closing_cell():
     closing = nbformat.v4.new_markdown_cell("The end.")
     closing.metadata["nbgrader"] = {"grade_id": "closing"}
     notebook.cells = [_tagged("A = 1"), stale, closing]
-    once = nbformat.writes(with_autograder_cells(notebook))
-    twice = nbformat.writes(with_autograder_cells(nbformat.reads(once, as_version=4)))
+    once = nbformat.writes(with_autograder_cells(notebook, ACTOR_TREE))
+    twice = nbformat.writes(with_autograder_cells(nbformat.reads(once, as_version=4), ACTOR_TREE))
     assert once == twice
     grade_ids = [(c.metadata.get("nbgrader") or {}).get("grade_id") for c in nbformat.reads(once, 4).cells]
-    assert grade_ids == [None, "autograder-md", *(autograder_grade_id(s.id) for s in all_specs()), "closing"]
+    assert grade_ids == [None, "autograder-md", *(autograder_grade_id(s.id) for s in all_specs(ACTOR_TREE)), "closing"]
 
 
 def test_sync_source_rewrites_the_source_only_when_its_section_drifted(tmp_path):
     source = tmp_path / "actor_tree.ipynb"
-    source.write_text(solution_notebook().read_text())
-    assert sync_source(source) is False
+    source.write_text(ACTOR_TREE.source.read_text())
+    assert sync_source(source, ACTOR_TREE) is False
     notebook = nbformat.read(source, as_version=4)
     notebook.cells = [c for c in notebook.cells
                       if c.metadata.get("nbgrader", {}).get("grade_id") != autograder_grade_id("logging.parallel")]
     nbformat.write(notebook, source)
-    assert sync_source(source) is True
+    assert sync_source(source, ACTOR_TREE) is True
     assert nbformat.writes(nbformat.read(source, as_version=4)) == \
-        nbformat.writes(nbformat.read(solution_notebook(), as_version=4))
+        nbformat.writes(nbformat.read(ACTOR_TREE.source, as_version=4))
 
 
 def test_new_course_writes_its_config_and_source_and_never_overwrites(tmp_path):
-    config, source, exchange = new_course(tmp_path / "course", exchange=tmp_path / "ex", course_id="ray-101")
+    config, source, exchange = new_course(tmp_path / "course", exchange=tmp_path / "ex", course_id="ray-101",
+                                          assignments=[ACTOR_TREE])
     text = config.read_text()
     compile(text, str(config), "exec")
     assert "c.CourseDirectory.course_id = 'ray-101'" in text and f"c.Exchange.root = '{tmp_path / 'ex'}'" in text
-    assert source.read_text() == solution_notebook().read_text() and exchange.is_dir()
+    assert source.read_text() == ACTOR_TREE.source.read_text() and exchange.is_dir()
     with pytest.raises(CourseError, match="nbgrader_config.py already exists"):
         new_course(tmp_path / "course")
 

@@ -15,10 +15,11 @@ import psutil
 import pytest
 
 from conftest import ray_processes_of_grader
-from grader.course_notebooks import notebook_code, solution_notebook
+from grader.course_notebooks import notebook_code
 from grader.records import Submission
 from grader.runtime import sandbox
 from grader.runtime.isolation import grade_isolated
+from conftest import ACTOR_TREE
 
 
 def test_without_bubblewrap_the_grader_falls_back_to_token_auth_and_says_how_to_get_it(monkeypatch, tmp_path):
@@ -71,7 +72,7 @@ def test_while_a_submission_is_graded_ray_listens_only_inside_a_loopback_only_na
     if mode != sandbox.NAMESPACES:
         pytest.skip(sentence)
     path = tmp_path / "reference.py"
-    path.write_text(notebook_code(solution_notebook()))
+    path.write_text(notebook_code(ACTOR_TREE.source))
     submission = Submission(str(path), "reference", path.name, checks=("supervisor.run_supervisor",))
     result = {}
     grading = threading.Thread(target=lambda: result.update(report=grade_isolated(submission, wall_seconds=300)))

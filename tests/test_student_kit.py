@@ -18,13 +18,14 @@ import pytest
 
 from conftest import solution_leaks, solution_lines
 from grader import grade
+from grader.assignment import installed
 from grader.checks import all_specs
 from grader.checks.logging_actor import check_no_leaks
-from grader.course_notebooks import student_notebook
 from test_course import PART1, with_solutions
+from conftest import ACTOR_TREE
 
 pytestmark = [pytest.mark.slow, pytest.mark.ray]
-VISIBLE = tuple(s.id for s in all_specs() if s.visibility == "visible")
+VISIBLE = tuple(s.id for s in all_specs(ACTOR_TREE) if s.visibility == "visible")
 RUN_SELF_CHECK = """
 import json, sys, time
 import nbformat
@@ -73,10 +74,11 @@ def test_the_kit_is_one_pip_command_and_the_grader_it_installs_is_the_kits(kit):
     files = {path.relative_to(kit["site"]).as_posix() for path in kit["installed"]}
     assert "grader/notebook.py" in files and "actor_tree_kit.pth" in files
     assert not [f for f in files if "solution" in f or "/demo/" in f or "nbgrader" in f]
-    # Its one notebook is the student version, beside the assignment's record (grader.assignment).
-    notebooks = [f for f in files if f.endswith(".ipynb")]
-    assert notebooks == [f"grader/data/assignments/actor_tree/{student_notebook().name}"]
-    assert (kit["site"] / notebooks[0]).read_bytes() == student_notebook().read_bytes()
+    # Its notebooks are the student versions, each beside its assignment's record (grader.assignment).
+    notebooks = sorted(f for f in files if f.endswith(".ipynb"))
+    assert notebooks == [f"grader/data/assignments/{a.name}/{a.notebook}" for a in installed()]
+    for assignment, notebook in zip(installed(), notebooks, strict=True):
+        assert (kit["site"] / notebook).read_bytes() == assignment.release.read_bytes()
     where = _run(kit["python"], "-c", "import grader.notebook; print(grader.notebook.__file__)",
                  cwd=kit["base"]).stdout.strip()  # not the checkout: it would shadow the kit
     assert where.startswith(str(kit["site"])), where
@@ -98,7 +100,7 @@ def test_no_line_of_the_solutions_and_no_code_of_the_hidden_check_is_installed(k
 
 def test_the_self_check_in_the_kit_gives_grade_s_verdicts_and_the_hidden_cell_defers(kit, tmp_path):
     notebook_path = tmp_path / "actor_tree.ipynb"
-    notebook_path.write_text(student_notebook().read_text())
+    notebook_path.write_text(ACTOR_TREE.release.read_text())
     with_solutions(notebook_path, PART1)  # Part 1 solved, Part 3 still stubs: a mixed verdict
     notebook = nbformat.read(notebook_path, as_version=4)
     notebook.cells = [c for c in notebook.cells if c.cell_type == "code" and "demo" not in c.metadata.get("tags", [])

@@ -24,6 +24,7 @@ from grader.session import journal as journal_file
 from grader.session.context import Grading
 from grader.session.loader import load
 from grader.session.shape import inspect_shape
+from conftest import ACTOR_TREE
 
 
 def _write(path: Path, text: str = "") -> Path:
@@ -103,7 +104,7 @@ def test_shape_problems_are_precise(tmp_path):
                   "@ray.remote\nclass LoggingActor:\n    def log(self, index):\n        pass\n"
                   "    def get_logs(self):\n        pass\n")
     loaded = load(path)
-    problems = inspect_shape(loaded.module.__dict__, loaded.failures, find().contract)
+    problems = inspect_shape(loaded.module.__dict__, loaded.failures, ACTOR_TREE.contract)
     assert "Worker is a plain class: decorate it with @ray.remote" in problems["Worker"]
     assert "remove its @ray.remote decorator" in problems["run_experiments"]
     assert "LoggingActor.log" in problems["LoggingActor"] and "cannot be called" in problems["LoggingActor"]
@@ -114,7 +115,7 @@ def test_shape_problems_are_precise(tmp_path):
 
 
 def _report(hidden_feedback="secret detail") -> Report:
-    specs = all_specs()
+    specs = all_specs(ACTOR_TREE)
     checks = [CheckResult.passed(s) for s in specs[:-1]] + [CheckResult.failed(specs[-1], hidden_feedback)]
     return Report("a/actor_tree.ipynb", "alice", tuple(checks))
 
@@ -284,7 +285,7 @@ def run_experiments(n_experiments=3, n_iterations=60, delay=1.0):
 
 def test_shape_of_the_contract_has_no_problems(tmp_path):
     loaded = load(_write(tmp_path / "s.py", CONTRACT_SHAPED))
-    assert inspect_shape(loaded.module.__dict__, loaded.failures, find().contract) == {}
+    assert inspect_shape(loaded.module.__dict__, loaded.failures, ACTOR_TREE.contract) == {}
 
 
 def test_shape_names_the_missing_method_the_wrong_kind_and_the_load_failure(tmp_path):
@@ -293,13 +294,13 @@ def test_shape_names_the_missing_method_the_wrong_kind_and_the_load_failure(tmp_
               .replace("STATES = (", "STATES = 1 / 0; STATES = ("))
     loaded = load(_write(tmp_path / "s.py", source.replace("def run_supervisor(models=None, poll_interval=0.5)",
                                                            "run_supervisor = 3\ndef unused(models=None)")))
-    problems = inspect_shape(loaded.module.__dict__, loaded.failures, find().contract)
+    problems = inspect_shape(loaded.module.__dict__, loaded.failures, ACTOR_TREE.contract)
     assert set(problems) == {"STATES", "Supervisor", "run_experiment", "run_supervisor", "DEFAULT_MODELS",
                              "model_factory", "Worker", "LoggingActor", "run_experiments"}  # all after the crash
     assert problems["STATES"] == "STATES is not defined because s.py raised ZeroDivisionError at line 3: " \
                                  "division by zero"
     loaded = load(_write(tmp_path / "t.py", source.replace("STATES = 1 / 0; ", "")))
-    problems = inspect_shape(loaded.module.__dict__, loaded.failures, find().contract)
+    problems = inspect_shape(loaded.module.__dict__, loaded.failures, ACTOR_TREE.contract)
     assert set(problems) == {"Supervisor", "run_experiment"}
     assert problems["Supervisor"].startswith("Supervisor has no method terminate()")
     assert "run_experiment is a plain function: decorate it with @ray.remote" in problems["run_experiment"]
@@ -311,7 +312,7 @@ def test_shape_names_every_missing_method_and_every_mismatched_signature_in_one_
     source = (CONTRACT_SHAPED.replace("    def state(self): pass\n    def terminate(self): pass\n", "")
               .replace("def run_experiments(n_experiments=3", "def run_experiments(count, n_experiments=3"))
     loaded = load(_write(tmp_path / "s.py", source))
-    problems = inspect_shape(loaded.module.__dict__, loaded.failures, find().contract)
+    problems = inspect_shape(loaded.module.__dict__, loaded.failures, ACTOR_TREE.contract)
     assert problems["Supervisor"].startswith("Supervisor has no methods state() and terminate()"), problems
     assert problems["Supervisor"].endswith("Expected `class Supervisor: __init__(self, models=None); work(self); "
                                            "state(self); terminate(self)`.")
@@ -319,7 +320,7 @@ def test_shape_names_every_missing_method_and_every_mismatched_signature_in_one_
 
 
 def test_terminal_report_shows_problem_flags_notes_and_failed_feedback_only():
-    specs = all_specs()
+    specs = all_specs(ACTOR_TREE)
     report = Report("x.py", "bo", (CheckResult.passed(specs[0]), CheckResult.failed(specs[1], "saw 3 workers")),
                     flags=("Tampering: something",), notes=("Ignored ray.init().",), problem="")
     text = terminal.render(report, width=100)
@@ -331,7 +332,7 @@ def test_terminal_report_shows_problem_flags_notes_and_failed_feedback_only():
 
 
 def test_class_summary_names_failed_checks_or_counts_them():
-    specs = all_specs()
+    specs = all_specs(ACTOR_TREE)
     good = Report("a", "ada", tuple(CheckResult.passed(s) for s in specs))
     two = Report("b", "bo", tuple(CheckResult.failed(s, "x") if s in specs[:2] else CheckResult.passed(s)
                                   for s in specs))
@@ -344,7 +345,7 @@ def test_class_summary_names_failed_checks_or_counts_them():
 
 
 def test_json_student_view_keeps_points_and_visible_feedback_but_hides_hidden_feedback():
-    specs = all_specs()
+    specs = all_specs(ACTOR_TREE)
     report = Report("a.ipynb", "al", (CheckResult.failed(specs[0], "visible detail"),
                                       CheckResult.failed(specs[-1], "secret detail")))
     student_view = tables.to_json([report], single=True, student_view=True)
@@ -355,7 +356,7 @@ def test_json_student_view_keeps_points_and_visible_feedback_but_hides_hidden_fe
 
 
 def test_csv_covers_every_check_any_report_ran_and_joins_flags():
-    specs = all_specs()
+    specs = all_specs(ACTOR_TREE)
     first = Report("a", "ada", (CheckResult.passed(specs[0]),), flags=("f1", "f2"))
     second = Report("b", "bo", (CheckResult.passed(specs[1]),))
     rows = list(csv.reader(io.StringIO(tables.to_csv([first, second]))))
@@ -501,20 +502,23 @@ def test_the_kit_holds_every_module_the_notebook_and_the_rubric_import(tmp_path)
     (or a module a check starts to import) is in the wheel without being listed anywhere."""
     import zipfile
 
+    from grader.assignment import installed
     from grader.student_kit import build
 
     with zipfile.ZipFile(build(tmp_path / "wheel")) as wheel:
         wheel.extractall(tmp_path / "site")
     program = ("import json, sys, grader.notebook\n"
-               f"import {', '.join(find().rubric)}\n"
+               "from grader.assignment import installed\n"
                "from grader.checks import all_specs\n"
-               "print(json.dumps({'checks': len(all_specs()), 'files': {n: getattr(m, '__file__', '') for n, m in "
-               "sys.modules.items() if n == 'grader' or n.startswith('grader.')}}))")
+               "print(json.dumps({'checks': {a.name: len(all_specs(a)) for a in installed()}, 'files': {n: getattr(m, "
+               "'__file__', '') for n, m in sys.modules.items() if n == 'grader' or n.startswith('grader.') or "
+               "n.endswith('_checks')}}))")
     run = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120,
                          env={**os.environ, "PYTHONPATH": str(tmp_path / "site")}, cwd=tmp_path)
     assert run.returncode == 0, run.stderr[-2000:]
     loaded = json.loads(run.stdout.splitlines()[-1])
-    assert loaded["checks"] == len(REQUIRED_IDS)
+    assert loaded["checks"] == {a.name: len(all_specs(a)) for a in installed()}
+    assert loaded["checks"]["actor_tree"] == len(REQUIRED_IDS)
     outside = {name: file for name, file in loaded["files"].items() if not file.startswith(str(tmp_path / "site"))}
     assert not outside, f"imported from outside the kit (not in its wheel): {outside}"
 
@@ -528,7 +532,7 @@ def test_every_module_of_the_rubric_is_watched_for_tampering():
     from grader.checks import SPEC_ATTRIBUTE, rubric_modules
     from grader.session.integrity import Snapshot
 
-    rubric = rubric_modules()
+    rubric = rubric_modules(ACTOR_TREE)
     snapshot = Snapshot()
     targets = []
     for module in rubric:
@@ -546,10 +550,10 @@ def test_every_module_of_the_rubric_is_watched_for_tampering():
 
 
 def test_an_assignment_is_read_from_its_folder():
-    from grader.assignment import find, installed
+    from grader.assignment import installed
 
-    assignment = find()
-    assert [a.name for a in installed()] == [assignment.name] == ["actor_tree"]
+    assignment = ACTOR_TREE
+    assert [a.name for a in installed()] == ["actor_tree", "pool"]
     assert assignment.title == "Ray actor tree"
     assert assignment.source.is_file() and assignment.release.is_file()
     assert assignment.source.name == assignment.release.name == assignment.notebook == "actor_tree.ipynb"
@@ -562,13 +566,13 @@ def test_an_assignment_is_read_from_its_folder():
 
 
 def test_a_broken_assignment_folder_is_named_with_what_to_do(tmp_path):
-    from grader.assignment import AssignmentError, find, read
+    from grader.assignment import AssignmentError, read
 
-    folder = tmp_path / "pool"
+    folder = tmp_path / "queue"
     folder.mkdir()
     (folder / "assignment.json").write_text('{\n  "title": "Pool",\n}\n')
-    (folder / "pool.ipynb").write_text("{}")
-    with pytest.raises(AssignmentError, match=r"pool/assignment.json, line 3: not JSON .*\{\"title\": \"...\""):
+    (folder / "queue.ipynb").write_text("{}")
+    with pytest.raises(AssignmentError, match=r"queue/assignment.json, line 3: not JSON .*\{\"title\": \"...\""):
         read(folder)
     (folder / "assignment.json").write_text('{"name": "Pool"}')
     with pytest.raises(AssignmentError, match=r'assignment.json: needs "title" \(the column name a course sees\)'):
@@ -583,10 +587,10 @@ def test_a_broken_assignment_folder_is_named_with_what_to_do(tmp_path):
     (folder / "assignment.json").write_text('{"title": "Pool", "rubric": ["checks"], "contract": []}')
     assert read(folder).rubric == ("checks",)
     (folder / "other.ipynb").write_text("{}")
-    with pytest.raises(AssignmentError, match=r"exactly one notebook; it holds 2 \(other.ipynb, pool.ipynb\)"):
+    with pytest.raises(AssignmentError, match=r"exactly one notebook; it holds 2 \(other.ipynb, queue.ipynb\)"):
         read(folder)
-    with pytest.raises(AssignmentError, match=r"no assignment 'pool' is installed \(installed: actor_tree\)"):
-        find("pool")
+    with pytest.raises(AssignmentError, match=r"no assignment 'queue' is installed \(installed: actor_tree, pool\)"):
+        find("queue")
 
 
 @pytest.mark.slow
@@ -635,7 +639,7 @@ def test_two_assignments_may_both_call_their_rubric_checks(tmp_path, monkeypatch
     """A rubric module beside its notebook is that assignment's, whatever another one beside its
     own notebook is called; and a bare name is an installed assignment's, never a folder of the
     current directory (where a student's files may be)."""
-    from grader.assignment import AssignmentError, find, read
+    from grader.assignment import AssignmentError, read
 
     folders = []
     for name in ("first", "second"):
@@ -662,7 +666,7 @@ def test_with_several_assignments_the_submission_tells_which(tmp_path):
     """Two installed: a file tells its assignment by its notebook's name, its nbgrader folder, or
     the contract names it defines; a class of both, or a file that tells nothing, is refused with
     what to do; a kernel's namespace tells by its definitions."""
-    from grader.assignment import AssignmentError, find, of_names, of_submissions, read
+    from grader.assignment import AssignmentError, of_names, of_submissions, read
 
     counter = tmp_path / "counter"
     counter.mkdir()
@@ -670,7 +674,7 @@ def test_with_several_assignments_the_submission_tells_which(tmp_path):
     (counter / "assignment.json").write_text(json.dumps({"title": "Ray counter", "rubric": ["checks"], "contract": [
         {"name": "Counter", "kind": "actor class", "signature": "class Counter: add(self, n)"},
         {"name": "START", "kind": "value", "signature": "START: int"}]}))
-    both = [find(), read(counter)]
+    both = [ACTOR_TREE, read(counter)]
     renamed = _write(tmp_path / "class" / "mine.py", "import ray\n\nSTART: int = 0\n\n@ray.remote\nclass Counter:\n"
                      "    def add(self, n):\n        return n\n")
     in_nbgrader = _write(tmp_path / "submitted" / "ada" / "counter" / "whatever.ipynb", "not even JSON")
