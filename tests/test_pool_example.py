@@ -1,7 +1,7 @@
-"""The second assignment, "Ray multiprocessing pool" (examples/solutions/pool/), graded by its
-folder: its release is nbgrader's student version of its source, and its demo class (the
-reference, the untouched stub and each typical mistake) gets the verdicts its files promise, with
-no file of grader/ naming it."""
+"""The second assignment, "Ray multiprocessing pool" (solutions/pool/), installed beside the actor
+tree: its release is nbgrader's student version of its source; its demo class (the reference, the
+untouched stub and each typical mistake) gets the verdicts its files promise; and a class of it is
+told from the actor tree's by its files, with no file of grader/ naming it."""
 
 from __future__ import annotations
 
@@ -9,17 +9,15 @@ import json
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import nbformat
 import pytest
 
 from conftest import ray_processes_of_grader
 from grader.assignment import find
+from grader.course_notebooks import notebook_code
 from grader.demo import expected_failures
 
-ROOT = Path(__file__).resolve().parents[1]
-FOLDER = ROOT / "examples" / "solutions" / "pool"
 
 pytestmark = [pytest.mark.slow, pytest.mark.ray]
 
@@ -27,7 +25,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.ray]
 def test_the_pool_release_is_the_student_version_of_its_source(tmp_path):
     from grader.release import generate, sync_source
 
-    pool = find(str(FOLDER))
+    pool = find("pool")
     source = tmp_path / pool.notebook
     shutil.copyfile(pool.source, source)
     assert not sync_source(source, pool), "the source's autograder cells drifted: run python -m grader.release DIR"
@@ -38,8 +36,8 @@ def test_the_pool_release_is_the_student_version_of_its_source(tmp_path):
 
 
 def test_the_pool_demo_class_gets_the_verdicts_its_files_promise(tmp_path):
-    pool = find(str(FOLDER))
-    done = subprocess.run([sys.executable, "-m", "grader", "--demo", "--assignment", str(FOLDER), "--json",
+    pool = find("pool")
+    done = subprocess.run([sys.executable, "-m", "grader", "--demo", "--assignment", "pool", "--json",
                            "--jobs", "2"], capture_output=True, text=True, timeout=1200, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     reports = {r["student"]: r for r in json.loads(done.stdout)["submissions"]}
@@ -55,3 +53,24 @@ def test_the_pool_demo_class_gets_the_verdicts_its_files_promise(tmp_path):
     order = next(c for c in reports["unordered-totals"]["checks"] if c["id"] == "pool.imap_totals")
     assert "in the wrong order (the calls finished in the order" in order["feedback"], order
     assert ray_processes_of_grader() == []
+
+
+def test_with_two_installed_a_class_is_graded_as_the_assignment_its_files_tell(tmp_path):
+    """No --assignment: the pool's notebook by its name, a renamed .py by the names it defines; a class
+    of both assignments is refused before anything is graded."""
+    pool, actor_tree = find("pool"), find("actor_tree")
+    (tmp_path / "ada").mkdir()
+    shutil.copyfile(pool.source, tmp_path / "ada" / pool.notebook)
+    (tmp_path / "bo").mkdir()
+    (tmp_path / "bo" / "my_work.py").write_text(notebook_code(pool.release))  # the stub, renamed
+    done = subprocess.run([sys.executable, "-m", "grader", str(tmp_path / "ada"), str(tmp_path / "bo"), "--json",
+                           "--jobs", "2"], capture_output=True, text=True, timeout=900, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    reports = {r["student"]: r for r in json.loads(done.stdout)["submissions"]}
+    assert {s: (r["score"], r["max_score"]) for s, r in reports.items()} == {"ada": (11, 11), "bo": (0, 11)}
+    (tmp_path / "cy").mkdir()
+    shutil.copyfile(actor_tree.release, tmp_path / "cy" / actor_tree.notebook)
+    mixed = subprocess.run([sys.executable, "-m", "grader", str(tmp_path / "ada"), str(tmp_path / "cy")],
+                           capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert mixed.returncode == 2 and "these submissions are of several assignments" in mixed.stderr, mixed.stderr
+    assert "grade each assignment's in a run of its own, with --assignment NAME" in mixed.stderr
