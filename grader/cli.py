@@ -194,7 +194,7 @@ def _graded_as(args):
     """The assignment this run is about (grader.assignment): named; or told by --nbgrader; none for
     --new-course and --student-kit (they take every one installed); the first installed for --demo;
     else the one the submissions tell (of_submissions: the only one installed, or by their files)."""
-    from grader.assignment import AssignmentError, find, for_course, installed
+    from grader.assignment import AssignmentError, find, for_course, installed, of_submissions
 
     try:
         if args.assignment:
@@ -203,12 +203,14 @@ def _graded_as(args):
             assignment = for_course(args.nbgrader)
         elif args.new_course or args.student_kit:
             return None  # every one installed
+        elif args.gradescope_autograder:
+            assignment = of_submissions([])  # the only one installed: a Gradescope assignment is one notebook
         elif args.demo and installed():
             assignment = installed()[0]  # the first one's sample class; --assignment NAME for another's
-        elif not args.paths:
+        elif not args.paths and not args.self_check:
             return None  # nothing to grade: main() says so
         else:
-            assignment = _told_by_paths(args)
+            assignment = _told_by_paths(args, args.paths or [args.self_check])
     except AssignmentError as error:
         parser().error(f"{error}{'' if args.assignment else ' Name it with --assignment NAME.'}")
     if args.cluster and assignment not in installed():
@@ -217,7 +219,7 @@ def _graded_as(args):
     return assignment
 
 
-def _told_by_paths(args):
+def _told_by_paths(args, paths: list[str]):
     """The assignment the submissions given are of: unknown --only ids and what is wrong with the
     paths are said first; --only ids that are one assignment's tell it."""
     from grader.assignment import installed, of_submissions
@@ -230,12 +232,12 @@ def _told_by_paths(args):
         parser().error(f"unknown check id(s): {', '.join(sorted(unknown))}" if unknown else
                        f"--only {' '.join(args.only)}: the checks of one assignment at a time")
     try:
-        discover(args.paths)
+        discover(paths)
     except UsageError as error:
         parser().error(str(error))
     if args.only and len(owners) == 1 and len(installed()) > 1:
         return owners[0]
-    return of_submissions(args.paths)
+    return of_submissions(paths)
 
 
 def _announce(args) -> None:
