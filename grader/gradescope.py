@@ -129,8 +129,11 @@ def build_autograder(out: Path, *, say=None, assignment: Assignment | None = Non
         _add(archive, "setup.sh", pinned.setup_sh(), executable=True)
         _add(archive, "run_autograder", RUN_AUTOGRADER, executable=True)
         _add(archive, "requirements.txt", pinned.text)
+        # The package's code only: an install from a wheel holds every assignment under grader/data/, and
+        # the image must find the one chosen, alone, where it is added below.
         for path in sorted(PACKAGE.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts and path.suffix in (".py", ".ipynb"):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix in (".py", ".ipynb") \
+                    and path.relative_to(PACKAGE).parts[0] != "data":
                 _add(archive, f"grader/{path.relative_to(PACKAGE).as_posix()}", path.read_text())
         # Its folder (source, record, a rubric beside it) and its release, where the image's grader finds them.
         kept = (".ipynb", ".json", ".py")

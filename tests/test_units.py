@@ -623,6 +623,15 @@ def test_the_wheel_holds_every_assignment_folder(tmp_path):
     found = json.loads(run.stdout)
     assert [row[:4] for row in found] == [[a.name, a.title, True, True] for a in installed()]
     assert all(source.startswith(str(tmp_path / "site" / "grader" / "data")) for *_, source in found), found
+    # A Gradescope zip built from that install holds the chosen assignment alone, where its image finds it.
+    zipped = subprocess.run([sys.executable, "-m", "grader", "--gradescope-autograder", str(tmp_path / "gs.zip"),
+                             "--assignment", "pool"], capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                            env={**os.environ, "PYTHONPATH": str(tmp_path / "site")})
+    assert zipped.returncode == 0, zipped.stderr[-2000:]
+    with zipfile.ZipFile(tmp_path / "gs.zip") as archive:
+        names = archive.namelist()
+    assert "solutions/pool/assignment.json" in names and not [n for n in names if n.startswith("grader/data/")]
+    assert not [n for n in names if "/actor_tree/" in n], [n for n in names if "/actor_tree/" in n]
 
 
 def test_the_judge_reads_the_lengths_of_lists_from_the_text(tmp_path):
