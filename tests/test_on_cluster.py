@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -171,6 +172,7 @@ def test_an_nbgrader_course_is_graded_on_the_cluster_into_its_gradebook(tmp_path
 
 
 def test_a_wrong_address_fails_within_seconds_saying_what_to_do(tmp_path):
+    shutil.copyfile(ACTOR_TREE.release, tmp_path / ACTOR_TREE.notebook)  # a class to grade: the address is the fault
     started = time.monotonic()
     done = subprocess.run(["grade", str(tmp_path), "--cluster", f"127.0.0.1:{free_port()}"], capture_output=True,
                           text=True, timeout=60)
