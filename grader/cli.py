@@ -226,7 +226,7 @@ def _told_by_paths(args, paths: list[str]):
     from grader.checks import all_specs
     from grader.discovery import UsageError, discover
 
-    owners = [a for a in installed() if set(args.only) <= {s.id for s in all_specs(a)}]
+    owners = [a for a in installed() if set(args.only) <= {s.id for s in all_specs(a)}] if args.only else []
     if args.only and not owners:
         unknown = set(args.only) - {s.id for a in installed() for s in all_specs(a)}
         parser().error(f"unknown check id(s): {', '.join(sorted(unknown))}" if unknown else
