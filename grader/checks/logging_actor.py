@@ -10,7 +10,7 @@ import pytest
 import ray
 
 from grader.checks import CheckFailed, check, probes
-from grader.checks.logging_runs import CALL_SECONDS, RELAY_DELAY, forged_logs, run_experiments_three_ways
+from grader.checks.logging_runs import CALL_SECONDS, RELAY_DELAY, forged_logs, run_experiments_twice
 from grader.checks.calls import get, start, wait_until
 from grader.checks.explain import shorten
 
@@ -31,13 +31,7 @@ def probe(sub):
 @pytest.fixture(scope="module")
 def experiment_runs(sub, probe):
     sub.require(EXERCISE)
-    return run_experiments_three_ways(sub, probe)
-
-
-def _new_logging_actor(sub):
-    actor = start("LoggingActor.remote()", sub.LoggingActor.remote)
-    get(actor.__ray_ready__.remote(), timeout=30, what="LoggingActor.__init__")
-    return actor
+    return run_experiments_twice(sub, probe)
 
 
 def _logs_when_settled(actor, expected_total: int, timeout: float = 15.0):
@@ -54,21 +48,23 @@ def _logs_when_settled(actor, expected_total: int, timeout: float = 15.0):
 
 
 def _refuse_forged(sub, runs) -> None:
-    for call in (runs.provoked, runs.natural):
-        if call.uncounted:
-            raise CheckFailed(f"during {call.text}, {call.uncounted}: what its tasks logged could not be counted.")
-        why = forged_logs(call)
-        if why:
-            sub.evidence.forged(why)
-            raise CheckFailed(f"{why}: those logs were not logged.")
+    call = runs.provoked
+    if call.uncounted:
+        raise CheckFailed(f"during {call.text}, {call.uncounted}: what its tasks logged could not be counted.")
+    why = forged_logs(call)
+    if why:
+        sub.evidence.forged(why)
+        raise CheckFailed(f"{why}: those logs were not logged.")
 
 
 @pytest.fixture(scope="module")
 def fresh_logger(sub):
-    """One LoggingActor.remote() with no messages yet, for the checks of its own methods (one
-    process for both: whether it starts is the first check, what it keeps the second)."""
+    """One LoggingActor.remote() with no messages yet, for the checks of its own methods and of
+    their order (one process for the three: whether it starts is the first check, what it keeps the
+    second, in what order many tasks' messages arrive the third)."""
     sub.require(("LoggingActor",))
-    actor = _new_logging_actor(sub)  # a failure here fails both checks, with its own message
+    actor = start("LoggingActor.remote()", sub.LoggingActor.remote)  # a failure fails each check, with its message
+    get(actor.__ray_ready__.remote(), timeout=30, what="LoggingActor.__init__")
     yield actor
     try:  # a teardown that raised would fail whichever check ran last
         ray.kill(actor)
@@ -124,72 +120,76 @@ def check_run_experiment_messages(sub, probe):
        points=2, timeout=300, needs=EXERCISE)
 def check_run_experiments_complete(sub, experiment_runs):
     _refuse_forged(sub, experiment_runs)
-    for call in (experiment_runs.provoked, experiment_runs.natural):
-        outcome, kwargs = call.outcome, call.kwargs
-        if outcome.timed_out:
-            raise CheckFailed(f"{call.text} did not return within {CALL_SECONDS:g} s.")
-        if outcome.error:
-            raise CheckFailed(f"{outcome.error}.")
-        logs = outcome.value
-        if isinstance(logs, ray.ObjectRef):
-            raise CheckFailed(f"{call.text} returned an ObjectRef; use ray.get(...) to return the logs themselves.")
-        if not isinstance(logs, dict):
-            raise CheckFailed(f"{call.text} returned a {type(logs).__name__}; expected the dict of logs.")
-        n, k = kwargs["n_experiments"], kwargs["n_iterations"]
-        counts = {index: len(messages) if isinstance(messages, list) else 0 for index, messages in logs.items()}
-        # Complete means nothing is missing; extra messages are judged by the checks on run_experiment.
-        complete = sum(1 for c in counts.values() if c >= k) >= n
-        if not complete:
-            observed = f"{call.text} returned {sum(counts.values())} of {n * k} messages (per experiment: {counts})."
-            if call.sleeps:
-                raise CheckFailed(
-                    f"{observed} It read the logs after a fixed sleep (time.sleep, {call.sleeps} call(s)), not after "
-                    "the experiments' log calls had finished: a sleep only guesses how long Ray will take, and the "
-                    "guess fails on a slower or busier machine. The grader serves your driver's sleeps at once, so "
-                    "the guess fails here on every run. Wait instead: make each run_experiment ray.get its own log "
-                    "calls, or ray.get/ray.wait on what you launched, or poll get_logs() until every message is "
-                    "there.")
-            late = (f" Here, log calls that a task did not wait for were delivered {RELAY_DELAY:g} s late, as Ray "
-                    "is free to do." if call.label == "provoked" else "")
+    call = experiment_runs.provoked
+    outcome, kwargs = call.outcome, call.kwargs
+    if outcome.timed_out:
+        raise CheckFailed(f"{call.text} did not return within {CALL_SECONDS:g} s.")
+    if outcome.error:
+        raise CheckFailed(f"{outcome.error}.")
+    logs = outcome.value
+    if isinstance(logs, ray.ObjectRef):
+        raise CheckFailed(f"{call.text} returned an ObjectRef; use ray.get(...) to return the logs themselves.")
+    if not isinstance(logs, dict):
+        raise CheckFailed(f"{call.text} returned a {type(logs).__name__}; expected the dict of logs.")
+    n, k = kwargs["n_experiments"], kwargs["n_iterations"]
+    counts = {index: len(messages) if isinstance(messages, list) else 0 for index, messages in logs.items()}
+    # Complete means nothing is missing; extra messages are judged by the checks on run_experiment.
+    complete = sum(1 for c in counts.values() if c >= k) >= n
+    if not complete:
+        observed = f"{call.text} returned {sum(counts.values())} of {n * k} messages (per experiment: {counts})."
+        if call.sleeps:
             raise CheckFailed(
-                f"{observed} The driver's get_logs() is a different caller from the tasks, so Ray "
-                "does not order it after their log() calls: ray.get on the tasks does not mean their messages have "
-                "arrived. Make each run_experiment wait for its own log calls (keep the refs and ray.get them), "
-                f"or wait in run_experiments until every message is there; sleeping is not waiting.{late}")
-    for call in (experiment_runs.provoked, experiment_runs.natural):
-        loggers = [a for a in call.created if a.class_name == "LoggingActor"]
-        if len(loggers) > 1:
-            raise CheckFailed(
-                f"{call.text} created {len(loggers)} LoggingActors for {call.kwargs['n_experiments']} experiments. "
-                "The exercise is one actor whose state many tasks update through its handle: create one "
-                "LoggingActor, pass the same handle to every run_experiment, and read every experiment's "
-                "messages from it with one get_logs().")
+                f"{observed} It read the logs after a fixed sleep (time.sleep, {call.sleeps} call(s)), not after "
+                "the experiments' log calls had finished: a sleep only guesses how long Ray will take, and the "
+                "guess fails on a slower or busier machine. The grader serves your driver's sleeps at once, so "
+                "the guess fails here on every run. Wait instead: make each run_experiment ray.get its own log "
+                "calls, or ray.get/ray.wait on what you launched, or poll get_logs() until every message is "
+                "there.")
+        raise CheckFailed(
+            f"{observed} The driver's get_logs() is a different caller from the tasks, so Ray "
+            "does not order it after their log() calls: ray.get on the tasks does not mean their messages have "
+            "arrived. Make each run_experiment wait for its own log calls (keep the refs and ray.get them), "
+            "or wait in run_experiments until every message is there; sleeping is not waiting. Here, log calls "
+            f"that a task did not wait for were delivered {RELAY_DELAY:g} s late, as Ray is free to do.")
+    loggers = [a for a in call.created if a.class_name == "LoggingActor"]
+    if len(loggers) > 1:
+        raise CheckFailed(
+            f"{call.text} created {len(loggers)} LoggingActors for {call.kwargs['n_experiments']} experiments. "
+            "The exercise is one actor whose state many tasks update through its handle: create one "
+            "LoggingActor, pass the same handle to every run_experiment, and read every experiment's "
+            "messages from it with one get_logs().")
 
 
 @check("logging.ordering_per_worker", "Messages from each experiment arrive in order, no duplicates or strays",
        points=1, timeout=200, needs=("LoggingActor", "run_experiment"))
-def check_ordering_per_worker(sub):
+def check_ordering_per_worker(sub, fresh_logger):
     async_methods, concurrency = sub.concurrency_of("LoggingActor")
     if async_methods:
         raise CheckFailed(f"LoggingActor has async methods ({', '.join(async_methods)}). {ORDER_RULE}")
     if concurrency > 1:
         raise CheckFailed(f"LoggingActor is declared with max_concurrency={concurrency}. {ORDER_RULE}")
-    # Three at once: the task workers of run_experiments are reused, none is started for this check.
+    # Three at once, on the actor the method checks used (a process fewer): what it held before is
+    # set aside and only what this check's tasks added is judged. The task workers of
+    # run_experiments are reused, none is started for this check.
     experiments, iterations = 3, 15
-    actor = _new_logging_actor(sub)
+    actor = fresh_logger
+    held = get(actor.get_logs.remote(), timeout=20, what="LoggingActor.get_logs()")
+    held = {index: list(messages) for index, messages in held.items()} if isinstance(held, dict) else {}
     launch = start("run_experiment.options(num_cpus=0)", probes.without_cpu, sub.run_experiment).remote
     tasks = [start("run_experiment.remote(...)", launch, i, actor, n_iterations=iterations, delay=0.0)
              for i in range(experiments)]
     get(tasks, timeout=60, what="the run_experiment tasks")
-    logs = _logs_when_settled(actor, experiments * iterations)
-    ray.kill(actor)
+    logs = _logs_when_settled(actor, sum(map(len, held.values())) + experiments * iterations)
     if not isinstance(logs, dict):
         raise CheckFailed(f"get_logs() returned a {type(logs).__name__}; expected a dict.")
-    strays = sorted(set(logs) - set(range(experiments)), key=repr)
+    strays = sorted((index for index in set(logs) - set(range(experiments)) if logs[index] != held.get(index)),
+                    key=repr)
     if strays:
         raise CheckFailed(f"with experiments 0..{experiments - 1} logging, get_logs() also had the keys {strays}.")
     for index in range(experiments):
-        numbers = [_iteration(m) for m in logs.get(index, [])]
+        messages, earlier = list(logs.get(index, [])), held.get(index, [])
+        added = messages[len(earlier):] if messages[:len(earlier)] == earlier else messages
+        numbers = [_iteration(m) for m in added]
         problem = _order_problem(numbers)
         if problem:
             raise CheckFailed(f"{experiments} experiments of {iterations} messages each ran at once; the messages "
@@ -248,7 +248,7 @@ def check_parallel(sub, experiment_runs):
        needs=EXERCISE)
 def check_no_leaks(sub, experiment_runs):
     _refuse_forged(sub, runs=experiment_runs)  # worded apart: the kit holds no line of this hidden check
-    calls = (experiment_runs.provoked, experiment_runs.natural, experiment_runs.barrier)
+    calls = (experiment_runs.provoked, experiment_runs.barrier)
     for call in calls:
         if call.alive_after:
             kinds = ", ".join(sorted({a.class_name + (" (detached)" if a.detached else "") for a in call.alive_after}))
@@ -256,7 +256,7 @@ def check_no_leaks(sub, experiment_runs):
                               f"still alive: {kinds}. Do not keep the LoggingActor in a global or make it detached; "
                               "ray.kill it once you have its logs.")
     if all(call.outcome.timed_out or call.outcome.error for call in calls):
-        call = experiment_runs.natural
+        call = experiment_runs.provoked
         timed_out = f"{call.text} did not return within {CALL_SECONDS:g} s"
         reason = timed_out if call.outcome.timed_out else call.outcome.error
         raise CheckFailed(f"{reason}, so the clean-up after it could not be checked.")
