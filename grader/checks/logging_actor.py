@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 import ray
 
-from grader.checks import CheckFailed, check, probes
+from grader.checks import CheckFailed, check, observe, probes
 from grader.checks.logging_runs import CALL_SECONDS, RELAY_DELAY, forged_logs, run_experiments_twice
 from grader.checks.calls import get, start, wait_until
 from grader.checks.explain import shorten
@@ -57,14 +57,24 @@ def _refuse_forged(sub, runs) -> None:
         raise CheckFailed(f"{why}: those logs were not logged.")
 
 
+def _new_logging_actor(sub):
+    actor = start("LoggingActor.remote()", sub.LoggingActor.remote)
+    get(actor.__ray_ready__.remote(), timeout=30, what="LoggingActor.__init__")
+    return actor
+
+
+def _alive(actor) -> bool:
+    record = observe.actors().get(observe.actor_id(actor))
+    return record is not None and record.alive
+
+
 @pytest.fixture(scope="module")
 def fresh_logger(sub):
     """One LoggingActor.remote() with no messages yet, for the checks of its own methods and of
     their order (one process for the three: whether it starts is the first check, what it keeps the
     second, in what order many tasks' messages arrive the third)."""
     sub.require(("LoggingActor",))
-    actor = start("LoggingActor.remote()", sub.LoggingActor.remote)  # a failure fails each check, with its message
-    get(actor.__ray_ready__.remote(), timeout=30, what="LoggingActor.__init__")
+    actor = _new_logging_actor(sub)  # a failure here fails each check, with its own message
     yield actor
     try:  # a teardown that raised would fail whichever check ran last
         ray.kill(actor)
@@ -172,7 +182,9 @@ def check_ordering_per_worker(sub, fresh_logger):
     # set aside and only what this check's tasks added is judged. The task workers of
     # run_experiments are reused, none is started for this check.
     experiments, iterations = 3, 15
-    actor = fresh_logger
+    # An actor dies with the process that created it: where the submission ended that process in
+    # an earlier check (os._exit in run_experiments), a new one, so that this check does not pay.
+    actor = fresh_logger if _alive(fresh_logger) else _new_logging_actor(sub)
     held = get(actor.get_logs.remote(), timeout=20, what="LoggingActor.get_logs()")
     held = {index: list(messages) for index, messages in held.items()} if isinstance(held, dict) else {}
     launch = start("run_experiment.options(num_cpus=0)", probes.without_cpu, sub.run_experiment).remote
@@ -180,6 +192,8 @@ def check_ordering_per_worker(sub, fresh_logger):
              for i in range(experiments)]
     get(tasks, timeout=60, what="the run_experiment tasks")
     logs = _logs_when_settled(actor, sum(map(len, held.values())) + experiments * iterations)
+    if actor is not fresh_logger:
+        ray.kill(actor)
     if not isinstance(logs, dict):
         raise CheckFailed(f"get_logs() returned a {type(logs).__name__}; expected a dict.")
     strays = sorted((index for index in set(logs) - set(range(experiments)) if logs[index] != held.get(index)),
