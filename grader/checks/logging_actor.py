@@ -270,7 +270,7 @@ def check_no_leaks(sub, experiment_runs):
                               f"still alive: {kinds}. Do not keep the LoggingActor in a global or make it detached; "
                               "ray.kill it once you have its logs.")
     if all(call.outcome.timed_out or call.outcome.error for call in calls):
-        call = experiment_runs.provoked
-        timed_out = f"{call.text} did not return within {CALL_SECONDS:g} s"
-        reason = timed_out if call.outcome.timed_out else call.outcome.error
+        first = calls[0]
+        timed_out = f"{first.text} did not return within {CALL_SECONDS:g} s"
+        reason = timed_out if first.outcome.timed_out else first.outcome.error
         raise CheckFailed(f"{reason}, so the clean-up after it could not be checked.")
