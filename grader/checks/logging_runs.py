@@ -36,7 +36,6 @@ NOTHING_STARTED_SECONDS = 5.0
 
 @dataclass
 class Call:
-    label: str
     kwargs: dict
     outcome: Outcome
     created: list = field(default_factory=list)
@@ -64,7 +63,7 @@ class ExperimentRuns:
     overlap: tuple[int, int]
 
 
-def _call(sub, label: str, probe, *, serve_sleeps: bool = False, **kwargs) -> Call:
+def _call(sub, probe, *, serve_sleeps: bool = False, **kwargs) -> Call:
     sleeps = []
 
     def run_experiments(**arguments):
@@ -77,7 +76,7 @@ def _call(sub, label: str, probe, *, serve_sleeps: bool = False, **kwargs) -> Ca
                                  timeout=CALL_SECONDS, what=call_text(kwargs), **kwargs)
     created = [a for a in observe.actors().values() if a.id not in before]
     # Late relayed calls may hold the logging actor for a moment after the call: hence the wait.
-    call = Call(label, kwargs, outcome, created, observe.alive_after([a.id for a in created], timeout=10),
+    call = Call(kwargs, outcome, created, observe.alive_after([a.id for a in created], timeout=10),
                 sleeps=sum(sleeps))
     if probe is not None:  # to any logging actor (one made before the call counts too), during the call
         try:
@@ -127,11 +126,11 @@ def forged_logs(call: Call) -> str:
 
 def run_experiments_twice(sub, probe) -> ExperimentRuns:
     with sub.replaced("run_experiment", probes.Provoking(probe, RELAY_DELAY)):
-        provoked = _call(sub, "provoked", probe, serve_sleeps=True, n_experiments=4, n_iterations=3, delay=0.0)
+        provoked = _call(sub, probe, serve_sleeps=True, n_experiments=4, n_iterations=3, delay=0.0)
 
     directory = sub.scratch("parallel")
     with sub.replaced("run_experiment", probes.Barrier(directory, BARRIER_EXPERIMENTS, BARRIER_SECONDS)):
-        barrier = _call(sub, "barrier", None, n_experiments=BARRIER_EXPERIMENTS, n_iterations=2, delay=0.0)
+        barrier = _call(sub, None, n_experiments=BARRIER_EXPERIMENTS, n_iterations=2, delay=0.0)
         _let_launched_tasks_start(sub.evidence, directory, barrier)
     not_tasks = {actor.pid for actor in observe.actors().values()}
     return ExperimentRuns(provoked, barrier, probes.overlap(sub.evidence, directory, not_tasks))
