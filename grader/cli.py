@@ -14,7 +14,7 @@ from grader.report import canvas, tables, terminal
 from grader.report.progress import Progress
 from grader.runtime import use_startup_path, with_startup_path
 from grader.runtime.limits import Limits, auto_jobs, in_force
-from grader.runtime.sandbox import protection
+from grader.runtime.sandbox import at_once, protection
 
 EPILOG = """examples, by mode:
   grade my_work.ipynb                       one notebook (or .py, or nbgrader submission folder)
@@ -246,7 +246,9 @@ def _announce(args) -> None:
         print(f"grading on the Ray cluster at {args.cluster}, {args.cluster_cpus} CPUs a submission",
               file=sys.stderr)
     else:
-        print(f"grading with {args.jobs_shown}; {in_force(_limits(args))[1]}; {protection()[1]}", file=sys.stderr)
+        fewer = at_once(args.jobs)[1]
+        print(f"grading with {args.jobs_shown}{f' ({fewer})' if fewer else ''}; {in_force(_limits(args))[1]}; "
+              f"{protection()[1]}", file=sys.stderr)
 
 
 def _runner(args) -> tuple:

@@ -23,6 +23,7 @@ from grader.runtime.off_limits import for_submission
 from grader.runtime.isolation import grade_isolated
 from grader.runtime.leftovers import sweep
 from grader.runtime.limits import DEFAULT_LIMITS, Limits
+from grader.runtime.sandbox import at_once
 
 
 def grade(paths, *, jobs: int = 1, wall_seconds: float = 900.0, results_dir=None, only=(),
@@ -77,6 +78,8 @@ def grade_submissions(submissions: list[Submission], *, jobs: int = 1, wall_seco
             progress(done, len(submissions), report)
         return report
 
+    if run_one is None:  # graded here: on a cluster, each node has its own protection
+        jobs = at_once(jobs)[0]
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         return list(pool.map(one, submissions))
 

@@ -7,6 +7,8 @@ sends a packet: the namespaces are read from /proc."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -16,6 +18,8 @@ import pytest
 
 from conftest import ray_processes_of_grader
 from grader.course_notebooks import notebook_code
+from grader.discovery import discover
+from grader.grading import grade_submissions
 from grader.records import Submission
 from grader.runtime import sandbox
 from grader.runtime.isolation import grade_isolated
@@ -28,6 +32,33 @@ def test_without_bubblewrap_the_grader_falls_back_to_token_auth_and_says_how_to_
     mode, sentence = sandbox.protection.__wrapped__()
     assert mode == sandbox.TOKEN_ONLY
     assert "bubblewrap" in sentence and "token authentication only" in sentence
+
+
+def test_without_the_sandbox_a_class_is_graded_one_at_a_time_and_the_header_says_why(monkeypatch, tmp_path):
+    """A submission graded without the sandbox can reach every process on the machine: beside
+    another one's grading, it could cost that student a report. Two folders with nothing to grade
+    (no Ray needed) are enough to see how many are graded at once."""
+    for student in ("ada", "bo"):
+        (tmp_path / "class" / student).mkdir(parents=True)
+        (tmp_path / "class" / student / "notes.txt").write_text("no notebook here")
+    monkeypatch.setenv("ACTOR_TREE_SANDBOX", "off")
+    sandbox.protection.cache_clear()
+    try:
+        assert sandbox.at_once(2)[0] == 1 and sandbox.at_once(1) == (1, "")
+        threads = set()
+
+        def progress(*_):
+            threads.add(threading.get_ident())
+            time.sleep(0.5)  # still busy when the next submission is handed out: a second thread would take it
+
+        reports = grade_submissions(discover([tmp_path / "class"]), jobs=2, assignment=ACTOR_TREE, progress=progress)
+        assert len(reports) == 2 and len(threads) == 1
+        done = subprocess.run([sys.executable, "-m", "grader", "--assignment", "actor_tree", "--jobs", "2", "class"],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert "--jobs 2 (one at a time, not 2: without the sandbox" in done.stderr.splitlines()[0]
+    finally:
+        sandbox.protection.cache_clear()
 
 
 def test_a_sandbox_that_is_off_changes_no_command():

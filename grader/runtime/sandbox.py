@@ -76,6 +76,17 @@ def protection() -> tuple[str, str]:
                         "Python, the grader and the submission) and Ray token authentication")
 
 
+def at_once(jobs: int) -> tuple[int, str]:
+    """(submissions graded at once here, "" or why fewer than asked). Without the sandbox the code
+    being graded runs under the grader's user id and sees every process on the machine: graded
+    beside another submission, it can write into that one's journal through /proc or signal its
+    judge (tests/forging/journal_through_every_descriptor.py did, as root), and so cost another
+    student a report. One at a time there: it can then cost only its own."""
+    if jobs > 1 and protection()[0] != NAMESPACES:
+        return 1, f"one at a time, not {jobs}: without the sandbox a submission could reach another's grading"
+    return jobs, ""
+
+
 class Sandbox:
     """`with Sandbox(readable, writable) as box:` then start each process with `box.wrap(command)`;
     leaving kills everything inside. With `enabled=False`, wrap() returns the command unchanged."""
