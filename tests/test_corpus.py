@@ -37,6 +37,7 @@ def test_submission_fails_exactly_its_checks(graded, student):
     report = graded[student]
     assert OVERRIDES[student] <= set(SELECTED[student]), "the docstring names a check this override cannot affect"
     assert failed_ids(report) == OVERRIDES[student], dump(report)
+    assert not report.flags, dump(report)  # a corpus submission is mistaken, never hostile: nothing to flag
     assert [c.id for c in report.checks] == [i for i in REQUIRED_IDS if i in SELECTED[student]]
 
 

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import textwrap
+import types
 import os
 import subprocess
 import sys
@@ -642,6 +643,94 @@ def test_the_judge_reads_the_lengths_of_lists_from_the_text(tmp_path):
     path = tmp_path / "sub.py"
     path.write_text("DEFAULT_MODELS = [1, 2, 3]\nSTATES = ('a', 'b')\nDEFAULT_MODELS = _Short(DEFAULT_MODELS)\n")
     assert read_declared(path).lengths == {"DEFAULT_MODELS": 3, "STATES": 2}
+
+
+def test_the_judge_reads_which_class_a_name_binds_and_its_concurrency(tmp_path):
+    """`LoggingActor = ray.remote(LogStore)`: Ray records its actors as LogStore, and the options
+    given on the way (max_concurrency, through a named constant) are the class's as the text
+    declares them; a name given something else somewhere is more than one, as far as it says."""
+    from grader.judge.source import read_declared
+
+    path = tmp_path / "sub.py"
+    path.write_text(textwrap.dedent("""
+        import ray
+        ONE = 1
+        MANY = 1
+        MANY = 8
+        SOME = 1
+
+        def grow():
+            global SOME
+            SOME = 5
+
+        class LogStore:
+            async def log(self): ...
+
+        @ray.remote(max_concurrency=ONE)
+        class Worker: ...
+
+        @ray.remote(max_concurrency=SOME)
+        class Other: ...
+
+        LoggingActor = ray.remote(max_concurrency=ONE)(LogStore)
+        Busy = ray.remote(LogStore).options(max_concurrency=MANY)
+        Plain = Worker
+        handle = Worker.remote()
+    """))
+    declared = read_declared(path)
+    assert declared.class_names("LoggingActor") == {"LoggingActor", "LogStore"}
+    assert declared.class_names("Plain") == {"Plain", "Worker"}
+    assert declared.class_names("Supervisor") == {"Supervisor"}
+    assert "handle" not in declared.bound
+    assert declared.concurrency("LoggingActor") == (["log"], 1)
+    assert declared.concurrency("Worker") == ([], 1)
+    assert declared.concurrency("Busy") == (["log"], 8)
+    assert declared.concurrency("Other") == ([], 2)
+
+
+def test_the_judge_decodes_numpy_numbers_as_the_numbers_they_equal():
+    """An experiment numbered by np.arange is numbered: numpy integers, bools and floats decode
+    (from their bytes, numpy never imported for it) as plain ones; other numpy values stay placeholders."""
+    import pickle
+
+    import numpy as np
+
+    from grader.judge.safe_ray import Foreign, safe_loads
+
+    value = {np.int64(2): [np.float32(0.5), np.bool_(True), np.uint8(255), np.int16(-3)], "text": np.str_("x")}
+    decoded = safe_loads(pickle.dumps(value, protocol=5))
+    assert list(decoded) == [2, "text"] and type(list(decoded)[0]) is int
+    assert decoded[2] == [0.5, True, 255, -3] and [type(v) for v in decoded[2]] == [float, bool, int, int]
+    assert isinstance(decoded["text"], Foreign)
+
+
+def test_a_stand_in_is_reached_by_every_name_of_the_remote_function_it_replaces():
+    """A launcher made when the code was loaded (`launch = run_experiment.options(...)`) or an alias
+    calls the grader's stand-in while it stands in, with the options given (a resource option is
+    the stand-in's to drop); the submission's own function afterwards."""
+    import ray
+
+    from grader.checks.probes import stand_in
+
+    def run_experiment(index):
+        return index
+
+    original = ray.remote(run_experiment)
+    launch, alias = original.options(num_cpus=1, max_retries=0), original
+    calls = []
+
+    class StandIn:
+        def options(self, **options):
+            return types.SimpleNamespace(remote=lambda *args, **kwargs: calls.append((args, kwargs, options)))
+
+    namespace = {"run_experiment": original}
+    put_back = stand_in(namespace, "run_experiment", StandIn())
+    launch.remote(1)
+    alias.remote(index=2)
+    assert [(args, kwargs) for args, kwargs, _ in calls] == [((1,), {}), ((), {"index": 2})]
+    assert calls[0][2]["num_cpus"] == 1 and calls[0][2]["max_retries"] == 0 and "max_calls" not in calls[1][2]
+    put_back()
+    assert namespace["run_experiment"] is original and "_remote" not in vars(original)
 
 
 def test_two_assignments_may_both_call_their_rubric_checks(tmp_path, monkeypatch):

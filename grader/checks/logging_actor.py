@@ -161,7 +161,7 @@ def check_run_experiments_complete(sub, experiment_runs):
             "arrived. Make each run_experiment wait for its own log calls (keep the refs and ray.get them), "
             "or wait in run_experiments until every message is there; sleeping is not waiting. Here, log calls "
             f"that a task did not wait for were delivered {RELAY_DELAY:g} s late, as Ray is free to do.")
-    loggers = [a for a in call.created if a.class_name == "LoggingActor"]
+    loggers = [a for a in call.created if a.class_name in sub.class_names("LoggingActor")]
     if len(loggers) > 1:
         raise CheckFailed(
             f"{call.text} created {len(loggers)} LoggingActors for {call.kwargs['n_experiments']} experiments. "

@@ -84,7 +84,8 @@ def _call(sub, probe, *, serve_sleeps: bool = False, **kwargs) -> Call:
         except Exception as error:  # the submission may kill the grader's actors: its call cannot be counted
             call.uncounted = explain(error, "the grader's relay of log calls")
             return call
-        loggers = {a.id for a in observe.actors().values() if a.class_name == "LoggingActor"}
+        names = sub.class_names("LoggingActor")
+        loggers = {a.id for a in observe.actors().values() if a.class_name in names}
         for target, index, when in delivered:
             if target in loggers and outcome.started_at <= when <= outcome.finished_at \
                     and isinstance(index, (int, str)):

@@ -71,8 +71,9 @@ def check_one_worker_per_model(sub, default_tree, lifecycle):
         raise CheckFailed(f"{default_tree['error']}, so its workers could not be counted.")
     cases = [("Supervisor.remote() (models=None, so DEFAULT_MODELS)", default_tree["workers"], expected_default),
              (f"Supervisor.remote(models) with {len(MODEL_NAMES)} models", lifecycle.workers, len(MODEL_NAMES))]
+    names = sub.class_names("Worker")
     for label, actors, expected in cases:
-        workers = [a for a in actors if a.class_name == "Worker"]
+        workers = [a for a in actors if a.class_name in names]
         if len(workers) != expected:
             raise CheckFailed(f"{label} created {len(workers)} live Worker actor(s); expected {expected}, one per "
                               "(model_type, train_fn) entry. Create them in __init__ from the `models` argument.")
@@ -198,7 +199,7 @@ def check_run_supervisor(sub):
                                  poll_interval=POLL_INTERVAL)
     table = observe.actors()
     created = [a.id for a in table.values() if a.id not in before]
-    supervisors = [i for i in created if table[i].class_name == "Supervisor"]
+    supervisors = [i for i in created if table[i].class_name in sub.class_names("Supervisor")]
     if outcome.timed_out:
         raise CheckFailed(f"{call} did not return within 45 s (training takes 0.5 s). It must poll state() until "
                           "every worker is DONE, then stop.")

@@ -2,8 +2,9 @@
 
 Three ways Ray would otherwise run it on `ray.get` or when a handle is made:
 - a value's pickle names classes and functions, which unpickling imports and calls (a student's
-  `__reduce__` runs anything): here only plain builtins (and a few of collections') and Ray's
-  own references (object refs, actor handles) are rebuilt; every other class becomes a
+  `__reduce__` runs anything): here only plain builtins (and a few of collections'), Ray's
+  own references (object refs, actor handles) and numpy's numbers (as the plain numbers they
+  equal, decoded from their bytes) are rebuilt; every other class becomes a
   `Foreign` placeholder that records its name and arguments;
 - an exception raised by the student's code travels pickled: here it is rebuilt from the text
   Ray saved beside it (the traceback), never unpickled;
@@ -19,6 +20,7 @@ from __future__ import annotations
 import collections
 import io
 import pickle
+import struct
 
 import ray
 import ray.actor
@@ -139,10 +141,33 @@ def placeholder(module: str, name: str, builtin: type | None = None) -> type:
     return _placeholders[key]
 
 
+NUMPY_SCALAR = {("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar")}
+NUMBER_FORMATS = {"f2": "e", "f4": "f", "f8": "d"}
+
+
+def _numpy_scalar(dtype=None, data=None, *rest):
+    """numpy's pickle of a scalar: its dtype (here a placeholder holding the type code, 'i8', and
+    byte order) and its raw bytes. A numpy integer, bool or float is the plain number it equals
+    (np.int64(3) == 3: an index from np.arange is an index); any other scalar a placeholder."""
+    code = dtype.args[0] if isinstance(dtype, Foreign) and dtype.args else None
+    state = dtype.state if isinstance(dtype, Foreign) else None
+    big = isinstance(state, tuple) and len(state) > 1 and state[1] == ">"
+    if isinstance(code, str) and isinstance(data, bytes) and code[1:] == str(len(data)):
+        if code[0] in "iu":
+            return int.from_bytes(data, "big" if big else "little", signed=code[0] == "i")
+        if code == "b1":
+            return data != b"\x00"
+        if code in NUMBER_FORMATS:
+            return struct.unpack((">" if big else "<") + NUMBER_FORMATS[code], data)[0]
+    return placeholder("numpy", "scalar")(dtype, data, *rest)
+
+
 class _Unpickler(pickle.Unpickler):
     def find_class(self, module, name):
         if str(module).startswith("ray.cloudpickle") and str(name).startswith("_make_skeleton_"):
             return _class_maker
+        if (module, name) in NUMPY_SCALAR:
+            return _numpy_scalar
         return ALLOWED_CLASSES.get((module, name)) or placeholder(module, name)
 
 

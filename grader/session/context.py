@@ -12,6 +12,7 @@ from grader.checks import CheckFailed
 from grader.checks.clock import sleeps_served_at_once
 from grader.checks.evidence import Evidence
 from grader.checks.observe import concurrency
+from grader.checks.probes import stand_in
 
 
 class Grading:
@@ -82,6 +83,12 @@ class Grading:
     def concurrency_of(self, class_name: str) -> tuple[list[str], int]:
         return concurrency(getattr(self.module, class_name))
 
+    def class_names(self, name: str) -> set[str]:
+        """The names Ray may record for actors of the contract's class `name` (the class it binds
+        may be called otherwise: `LoggingActor = ray.remote(LogStore)`)."""
+        bound = getattr(getattr(self.module, name, None), "__ray_actor_class__", None)
+        return {name, *([bound.__name__] if isinstance(bound, type) else [])}
+
     def call_serving_sleeps(self, function: str, *args, **kwargs) -> tuple[object, int]:
         """One of the submission's driver-side functions called with its own time.sleep served at
         once (grader.checks.clock): (what it returned, how many sleeps it asked for)."""
@@ -97,10 +104,8 @@ class Grading:
     def replaced(self, name: str, value):
         """Swap one of the student's globals (e.g. run_experiment) for the duration of a block;
         a recipe (grader.checks.probes.RECIPES) is built against the student's namespace."""
-        namespace = self.module.__dict__
-        original = namespace[name]
-        namespace[name] = value.build(namespace) if hasattr(value, "build") else value
+        put_back = stand_in(self.module.__dict__, name, value)
         try:
-            yield original
+            yield None
         finally:
-            namespace[name] = original
+            put_back()

@@ -280,6 +280,11 @@ class RemoteSubmission(Grading):
         count = lengths.get(name) if isinstance(lengths, dict) else None
         return count if type(count) is int else None
 
+    def class_names(self, name: str) -> set[str]:
+        """From the submission's text alone (grader.judge.source): a name the host reported would
+        let it hide its actors from the checks that count them."""
+        return self.declared.class_names(name)
+
     def concurrency_of(self, class_name: str) -> tuple[list[str], int]:
         """The stricter of the host's word and the submission's text (grader.judge.source)."""
         reply = self.ask({"op": "concurrency", "class": class_name})
