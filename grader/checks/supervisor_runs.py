@@ -24,7 +24,7 @@ from grader.checks import observe, probes
 from grader.checks.calls import wait_until
 from grader.checks.explain import explain
 
-MODEL_NAMES = ("alpha", "beta")
+MODEL_NAMES = ("beta", "alpha")  # not in sorted order: a supervisor that sorts its models answers out of order
 SPARE_MODEL_NAMES = ("gamma", "delta")  # the second supervisor's: a student may name actors after models
 READY_SECONDS = 30.0
 WORK_RETURN_SECONDS = 15.0  # the gate is closed: training cannot end while we wait
