@@ -676,6 +676,9 @@ def test_the_judge_reads_which_class_a_name_binds_and_its_concurrency(tmp_path):
         Busy = ray.remote(LogStore).options(max_concurrency=MANY)
         Plain = Worker
         handle = Worker.remote()
+
+        def run():
+            return Plain.options(max_concurrency=4).remote()
     """))
     declared = read_declared(path)
     assert declared.class_names("LoggingActor") == {"LoggingActor", "LogStore"}
@@ -684,6 +687,7 @@ def test_the_judge_reads_which_class_a_name_binds_and_its_concurrency(tmp_path):
     assert "handle" not in declared.bound
     assert declared.concurrency("LoggingActor") == (["log"], 1)
     assert declared.concurrency("Worker") == ([], 1)
+    assert declared.concurrency("Plain") == ([], 4)
     assert declared.concurrency("Busy") == (["log"], 8)
     assert declared.concurrency("Other") == ([], 2)
 

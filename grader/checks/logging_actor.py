@@ -16,6 +16,8 @@ from grader.checks.explain import shorten
 
 EXERCISE = ("LoggingActor", "run_experiment", "run_experiments")
 PROBE = "the grader's own logging actor (it was killed, or its process ended)"
+MESSAGE_DELAY = 0.25
+"""The delay one run_experiment task is given: long enough that its sleeps show, short enough to cost ~1 s."""
 ORDER_RULE = ("Ray runs the calls from one caller in the order they were sent only on a plain actor: an async "
               "actor (any `async def` method) or a threaded one (max_concurrency > 1) runs them concurrently, "
               "in no guaranteed order.")
@@ -113,17 +115,26 @@ def check_log_and_get(sub, fresh_logger):
 @check("logging.run_experiment_messages", "One run_experiment task logs its n_iterations messages under its index",
        points=1, timeout=120, needs=("run_experiment",))
 def check_run_experiment_messages(sub, probe):
-    call = "run_experiment.remote(7, logging_actor, n_iterations=4, delay=0.01)"
+    iterations, delay = 4, MESSAGE_DELAY
+    call = f"run_experiment.remote(7, logging_actor, n_iterations={iterations}, delay={delay:g})"
     launch = start("run_experiment.options(num_cpus=0)", probes.without_cpu, sub.run_experiment).remote
-    task = start(call, launch, 7, probe, n_iterations=4, delay=0.01)
+    task = start(call, launch, 7, probe, n_iterations=iterations, delay=delay)
     get(task, timeout=30, what="the run_experiment task")
-    expected = [(7, f"On iteration {i}") for i in range(4)]
-    wait_until(lambda: len(get(probe.get_records.remote(), timeout=10, what=PROBE)) >= 4, timeout=10)
+    expected = [(7, f"On iteration {i}") for i in range(iterations)]
+    wait_until(lambda: len(get(probe.get_records.remote(), timeout=10, what=PROBE)) >= iterations, timeout=10)
     time.sleep(0.3)
     records = get(probe.get_records.remote(), timeout=10, what=PROBE)
     if Counter(records) != Counter(expected):
         raise CheckFailed(f"{call} sent log(index, message) calls {shorten(records)}; expected exactly "
                           f"{expected} (any order here; order is checked separately).")
+    # A third of the sleeps is enough: the messages of a task that sleeps between them cannot all
+    # arrive closer together than that on any machine, and those of one that does not, always do.
+    arrivals = get(probe.get_arrivals.remote(), timeout=10, what=PROBE)
+    spread = max(arrivals) - min(arrivals)
+    if spread < (iterations - 1) * delay / 3:
+        raise CheckFailed(f"the {iterations} messages of {call} arrived within {spread:.2f} s: it does not sleep "
+                          f"`delay` ({delay:g} s) between two messages. Call time.sleep(delay) in each "
+                          "iteration, as the tutorial's run_experiment does.")
 
 
 @check("logging.run_experiments_complete", "run_experiments() returns every message, on every try",
@@ -168,6 +179,22 @@ def check_run_experiments_complete(sub, experiment_runs):
             "The exercise is one actor whose state many tasks update through its handle: create one "
             "LoggingActor, pass the same handle to every run_experiment, and read every experiment's "
             "messages from it with one get_logs().")
+    _require_arguments_passed_on(call)
+
+
+def _require_arguments_passed_on(call) -> None:
+    """Its tasks got what it was given: complete logs of other experiments than those asked for are
+    not the logs asked for (a run_experiment that ignores what it gets is that check's business)."""
+    n, k, delay = (call.kwargs[name] for name in ("n_experiments", "n_iterations", "delay"))
+    if len(call.launched) != n:
+        raise CheckFailed(f"{call.text} launched {len(call.launched)} run_experiment task(s) for n_experiments={n}: "
+                          "launch exactly one per experiment.")
+    for index, iterations, given_delay in call.launched:
+        if iterations != k or given_delay != delay:
+            raise CheckFailed(
+                f"{call.text} launched experiment {shorten(index)} with n_iterations={shorten(iterations)} and "
+                f"delay={shorten(given_delay)}; pass on the n_iterations ({k}) and delay ({delay:g}) that "
+                "run_experiments was given.")
 
 
 @check("logging.ordering_per_worker", "Messages from each experiment arrive in order, no duplicates or strays",
@@ -177,7 +204,8 @@ def check_ordering_per_worker(sub, fresh_logger):
     if async_methods:
         raise CheckFailed(f"LoggingActor has async methods ({', '.join(async_methods)}). {ORDER_RULE}")
     if concurrency > 1:
-        raise CheckFailed(f"LoggingActor is declared with max_concurrency={concurrency}. {ORDER_RULE}")
+        raise CheckFailed(f"LoggingActor is declared (or started, with .options(...)) with "
+                          f"max_concurrency={concurrency}. {ORDER_RULE}")
     # Three at once, on the actor the method checks used (a process fewer): what it held before is
     # set aside and only what this check's tasks added is judged. The task workers of
     # run_experiments are reused, none is started for this check.

@@ -46,6 +46,9 @@ class Call:
     """Why the relay could not say what it delivered (its actor was killed), if it could not."""
     sleeps: int = 0
     """time.sleep calls of the submission's driver code served at once during this call."""
+    launched: list = field(default_factory=list)
+    """[(experiment index, n_iterations, delay)] of the run_experiment tasks it launched, as each
+    received them."""
 
     @property
     def text(self) -> str:
@@ -81,9 +84,12 @@ def _call(sub, probe, *, serve_sleeps: bool = False, **kwargs) -> Call:
     if probe is not None:  # to any logging actor (one made before the call counts too), during the call
         try:
             delivered = ray.get(probe.get_delivered.remote(), timeout=30)
+            launched = ray.get(probe.get_launched.remote(), timeout=30)
         except Exception as error:  # the submission may kill the grader's actors: its call cannot be counted
             call.uncounted = explain(error, "the grader's relay of log calls")
             return call
+        call.launched = [(index, iterations, delay) for index, iterations, delay, when in launched
+                         if when >= outcome.started_at]
         names = sub.class_names("LoggingActor")
         loggers = {a.id for a in observe.actors().values() if a.class_name in names}
         for target, index, when in delivered:

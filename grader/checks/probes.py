@@ -12,6 +12,7 @@ session would blame correct code for running its experiments one after another).
 
 from __future__ import annotations
 
+import inspect
 import tempfile
 import time
 import uuid
@@ -130,10 +131,13 @@ class Probe:
         install(actor_methods)
         connect_handles()
         self.records = []
+        self.arrivals = []
         self.delivered = []
+        self.launches = []
 
     def log(self, index, message):
         self.records.append((index, message))
+        self.arrivals.append(time.time())
 
     def get_logs(self):
         logs = {}
@@ -143,6 +147,10 @@ class Probe:
 
     def get_records(self):
         return list(self.records)
+
+    def get_arrivals(self):
+        """When each record arrived (time.time()), in the same order."""
+        return list(self.arrivals)
 
     def forward(self, target, method, args, kwargs, delay):
         if delay:
@@ -154,6 +162,14 @@ class Probe:
         if method == "log" and (args or "index" in kwargs):  # the contract's log(index, message), either way
             self.delivered.append((target._actor_id.hex(), args[0] if args else kwargs["index"], sent))
         return result
+
+    def launched(self, index, n_iterations, delay):
+        """A provoking run_experiment task began, with these arguments (see provoking_run_experiment)."""
+        self.launches.append((index, n_iterations, delay, time.time()))
+
+    def get_launched(self):
+        """[(experiment index, n_iterations, delay, when)] of the provoking tasks, in the order they began."""
+        return list(self.launches)
 
     def get_delivered(self):
         """[(the logging actor's id, experiment index, when the call was sent to it)] of the relayed log
@@ -247,12 +263,27 @@ class Barrier:
 
 
 def provoking_run_experiment(student_function, probe, delay: float):
-    """A `run_experiment` task that runs the student's own function with a RelayHandle."""
+    """A `run_experiment` task that tells the probe which arguments it was launched with, then runs
+    the student's own function with a RelayHandle."""
 
     def run_experiment(experiment_index, logging_actor, *args, **kwargs):
+        ray.get(probe.launched.remote(*_launch_arguments(student_function, experiment_index, *args, **kwargs)))
         return student_function(experiment_index, RelayHandle(logging_actor, probe, delay), *args, **kwargs)
 
     return GraderTask(run_experiment)
+
+
+def _launch_arguments(function, experiment_index, *args, **kwargs) -> tuple:
+    """(experiment_index, n_iterations, delay) as the student's run_experiment receives them, its
+    defaults filled in, by position (the contract's order, whatever the parameters are called);
+    None for what cannot be bound (the call itself then fails, in the student's code)."""
+    try:
+        bound = inspect.signature(function).bind(experiment_index, None, *args, **kwargs)
+    except (TypeError, ValueError):
+        return experiment_index, None, None
+    bound.apply_defaults()
+    values = list(bound.arguments.values())
+    return experiment_index, *(values[i] if len(values) > i else None for i in (2, 3))
 
 
 def _mark(folder: Path, kind: str) -> None:

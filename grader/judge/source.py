@@ -27,9 +27,10 @@ class Declared:
     """{name: entries of the last `name = [...]` (or tuple) written at the top level} (a later
     `name = <an expression>` does not hide it: the text says what the list holds)."""
     classes: dict = field(default_factory=dict)
-    """{name: (the `async def` methods of the class it binds, the max_concurrency declared for it)}:
-    a class statement's name, and a top-level name bound to a class written in the text
-    (`Name = ray.remote(max_concurrency=2)(Store)`, options added on the way count)."""
+    """{name: (the `async def` methods of the class it binds, the largest max_concurrency written for
+    it)}: a class statement's name, and a top-level name bound to a class written in the text
+    (`Name = ray.remote(max_concurrency=2)(Store)`: options added on the way count, as do those of
+    a `Name.options(...)` anywhere)."""
     bound: dict = field(default_factory=dict)
     """{name: the class statement's name it binds last}: the name Ray records for its actors."""
 
@@ -73,6 +74,14 @@ def read_declared(path: Path) -> Declared:
                 for target in targets:
                     classes[target] = (methods, max(limit, _max_concurrency(options, constants)))
                     bound[target] = bound[target_class]
+    # Started with other options anywhere (LoggingActor.options(max_concurrency=16).remote() in a
+    # function): its actors run as those options say.
+    for call in (node for tree in trees for node in ast.walk(tree) if isinstance(node, ast.Call)):
+        started = call.func.value.id if isinstance(call.func, ast.Attribute) and call.func.attr == "options" \
+            and isinstance(call.func.value, ast.Name) else None
+        if started in classes:
+            methods, limit = classes[started]
+            classes[started] = (methods, max(limit, _max_concurrency([call], constants)))
     return Declared(lengths, classes, bound)
 
 
