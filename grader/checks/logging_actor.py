@@ -16,8 +16,9 @@ from grader.checks.explain import shorten
 
 EXERCISE = ("LoggingActor", "run_experiment", "run_experiments")
 PROBE = "the grader's own logging actor (it was killed, or its process ended)"
-MESSAGE_DELAY = 0.25
-"""The delay one run_experiment task is given: long enough that its sleeps show, short enough to cost ~1 s."""
+MESSAGE_DELAY = 0.1
+"""The delay one run_experiment task is given: its sleeps show (0.3 s between its first and last
+message, where a task that does not sleep takes milliseconds) and cost 0.4 s of a submission's time."""
 ORDER_RULE = ("Ray runs the calls from one caller in the order they were sent only on a plain actor: an async "
               "actor (any `async def` method) or a threaded one (max_concurrency > 1) runs them concurrently, "
               "in no guaranteed order.")
