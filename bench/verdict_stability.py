@@ -41,6 +41,10 @@ CASES = {
     "logger_per_experiment": "logging.run_experiments_complete",
     "busy_poll_run_supervisor": "supervisor.run_supervisor",
     "alt_poll_with_half_interval": "supervisor.run_supervisor",
+    "ignores_poll_interval": "supervisor.run_supervisor",
+    "ignores_delay": "logging.run_experiment_messages",
+    "alt_keyword_logs_and_launcher": "logging.run_experiment_messages",
+    "hardcoded_ten_iterations": "logging.run_experiments_complete",
 }
 
 

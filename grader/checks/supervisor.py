@@ -14,7 +14,10 @@ from grader.checks.supervisor_runs import (DONE_SECONDS, MODEL_NAMES, TRAINING_S
                                      run_tree, stable_children, start_supervisor)
 
 TREE = ("Supervisor", "Worker")
-POLL_INTERVAL = 0.25
+POLL_INTERVAL = 0.1
+PAUSE_LIMIT = 2 * POLL_INTERVAL + 0.1
+"""The longest median pause between two polls of run_supervisor's (Ray records them to the
+millisecond: a sleep of poll_interval reads 0.10 s here, one of 0.5 s 0.50 s)."""
 
 
 @pytest.fixture(scope="module")
@@ -241,6 +244,15 @@ def _require_spaced_polls(call: str, outcome, supervisors: list[str]) -> None:
             f"{1000 * outcome.seconds / count:.0f} ms, not one every poll_interval ({POLL_INTERVAL:g} s): at most "
             f"{allowed:.0f} were expected. A busy poll floods the supervisor with calls that queue behind each other "
             "and takes the CPU its workers need to train; sleep poll_interval between two polls.")
+    # Ray's own times of those calls: from one call's end to the next one's start the driver is idle,
+    # and that pause is its sleep (the length of a call, which a busy worker may stretch, is not).
+    spans = sorted(span for i in supervisors for span in observe.call_spans(i, "state") or ())
+    pauses = sorted(following[0] - finished for (_, finished), following in zip(spans, spans[1:], strict=False))
+    if pauses and pauses[len(pauses) // 2] > PAUSE_LIMIT:
+        raise CheckFailed(
+            f"{call} paused {pauses[len(pauses) // 2]:.2f} s between the end of one state() call and the start of "
+            f"the next (the median of {len(pauses)} pauses, from Ray's own record of the calls), not poll_interval "
+            f"({POLL_INTERVAL:g} s). Sleep poll_interval between two polls, not a time of your own.")
 
 
 @check("supervisor.running_visible", "Stretch: state() reports RUNNING while a worker trains",
