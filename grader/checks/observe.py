@@ -75,20 +75,30 @@ def alive_after(ids, *, timeout: float) -> list[ActorRecord]:
     return still_alive()
 
 
-def calls_received(actor_id: str, method: str) -> int | None:
-    """How many `method` calls Ray's own task events record for the actor `actor_id` (from the
-    GCS, as the caller's and the actor's core workers reported them), or None where Ray records no
-    task events (they can be turned off). Core workers report them in batches (see
-    task_events_settled_seconds)."""
+def _recorded_calls(actor_id: str, method: str) -> dict | None:
+    """{task id: {Ray TaskStatus number: when, in ns}} of each `method` call Ray's own task events
+    record for the actor `actor_id` (from the GCS, as the caller's and the actor's core workers
+    reported them), or None where Ray records no task events (they can be turned off). Core
+    workers report them in batches (see task_events_settled_seconds)."""
     try:
         events = state.state._get_all_task_events()
     except Exception:  # an older or newer Ray without this path: nothing recorded
         return None
     if not events:
         return None
-    calls = {e.task_id for e in events if e.HasField("task_info") and e.task_info.actor_id.hex() == actor_id
-             and e.task_info.func_or_class_name.rsplit(".", 1)[-1] == method}
-    return len(calls)
+    calls: dict = {e.task_id: {} for e in events if e.HasField("task_info")
+                   and e.task_info.actor_id.hex() == actor_id
+                   and e.task_info.func_or_class_name.rsplit(".", 1)[-1] == method}
+    for event in events:
+        if event.task_id in calls and event.HasField("state_updates"):
+            calls[event.task_id].update(dict(event.state_updates.state_ts_ns))
+    return calls
+
+
+def calls_received(actor_id: str, method: str) -> int | None:
+    """How many `method` calls Ray records for the actor `actor_id` (None: it records none)."""
+    calls = _recorded_calls(actor_id, method)
+    return None if calls is None else len(calls)
 
 
 SUBMITTED, FINISHED = 1, 11
@@ -97,24 +107,13 @@ SUBMITTED, FINISHED = 1, 11
 
 def call_spans(actor_id: str, method: str) -> list[tuple[float, float]] | None:
     """[(when the caller submitted it, when the actor finished it)] in seconds, for each `method`
-    call Ray's task events record for the actor `actor_id`, in the order they were submitted;
-    None where Ray records no task events. The caller and the actor report the two moments
-    separately: a call missing either is left out."""
-    try:
-        events = state.state._get_all_task_events()
-    except Exception:  # an older or newer Ray without this path: nothing recorded
+    call Ray records for the actor `actor_id`, in the order they were submitted (None: it records
+    none). The caller and the actor report the two moments separately: a call missing either is
+    left out."""
+    calls = _recorded_calls(actor_id, method)
+    if calls is None:
         return None
-    if not events:
-        return None
-    moments: dict = {}
-    for event in events:
-        if event.HasField("task_info") and event.task_info.actor_id.hex() == actor_id \
-                and event.task_info.func_or_class_name.rsplit(".", 1)[-1] == method:
-            moments.setdefault(event.task_id, {})
-    for event in events:
-        if event.task_id in moments and event.HasField("state_updates"):
-            moments[event.task_id].update(dict(event.state_updates.state_ts_ns))
-    return sorted((times[SUBMITTED] / 1e9, times[FINISHED] / 1e9) for times in moments.values()
+    return sorted((times[SUBMITTED] / 1e9, times[FINISHED] / 1e9) for times in calls.values()
                   if SUBMITTED in times and FINISHED in times)
 
 
